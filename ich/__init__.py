@@ -1,0 +1,13 @@
+"""Intracranial hemorrhage detection on head CT: the library behind the DVC stages."""
+
+# The RSNA 2019 label order: five subtypes, then `any` (the OR of the five).
+SUBTYPES: tuple[str, ...] = (
+    "epidural",
+    "intraparenchymal",
+    "intraventricular",
+    "subarachnoid",
+    "subdural",
+)
+LABELS: tuple[str, ...] = (*SUBTYPES, "any")
+# Weights of the RSNA weighted multi-label log loss (DOMAIN.md section 4).
+RSNA_WEIGHTS: dict[str, float] = {**{s: 1.0 for s in SUBTYPES}, "any": 2.0}
