@@ -1,5 +1,11 @@
 """Intracranial hemorrhage detection on head CT: the library behind the DVC stages."""
 
+import os
+
+# Keras 3 on TensorFlow by default; KERAS_BACKEND=jax or torch also work (models use keras.ops).
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides our logs
+
 # The RSNA 2019 label order: five subtypes, then `any` (the OR of the five).
 SUBTYPES: tuple[str, ...] = (
     "epidural",

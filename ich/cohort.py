@@ -22,8 +22,8 @@ PROFILES: dict[str, dict[str, float]] = {
         "epidural": 0.30,
         "intraparenchymal": 0.45,
         "intraventricular": 0.2,
-        "subarachnoid": 0.30,
-        "subdural": 0.30,
+        "subarachnoid": 0.45,
+        "subdural": 0.40,
         "ivh_given_iph": 0.6,
     },
     "rsna": {

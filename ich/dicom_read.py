@@ -39,7 +39,7 @@ class Unusable(Exception):
 
 @dataclass(frozen=True)
 class Slice:
-    hu: np.ndarray  # int16, (rows, cols), clipped to HU_RANGE
+    hu: np.ndarray  # float32 HU, (rows, cols), clipped to HU_RANGE
     ids: dict[str, str]
     z: float  # ImagePositionPatient[2]
     window: tuple[float, float]  # the first WindowCenter / WindowWidth value
@@ -64,7 +64,7 @@ def read_dataset(path: Path | str) -> pydicom.Dataset:
 
 
 def stored_pixels(ds: pydicom.Dataset) -> np.ndarray:
-    """The stored values as (rows, cols) int32, with the bits outside BitsStored handled."""
+    """The stored values as (rows, cols) uint16/int16, bits outside BitsStored handled."""
     syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "1.2.840.10008.1.2"))
     if syntax not in NATIVE_SYNTAXES:
         raise Unusable("compressed_syntax", syntax)
@@ -82,26 +82,36 @@ def stored_pixels(ds: pydicom.Dataset) -> np.ndarray:
         raise Unusable("truncated_pixel_data", f"{len(raw)} of {rows * cols * 2} bytes")
     signed = int(ds.PixelRepresentation) == 1
     dtype = np.dtype("i2" if signed else "u2").newbyteorder(NATIVE_SYNTAXES[syntax])
-    pixels = np.frombuffer(raw, dtype, rows * cols).reshape(rows, cols).astype(np.int32)
+    pixels = np.frombuffer(raw, dtype, rows * cols).reshape(rows, cols)
     bits = int(ds.BitsStored)
     if bits < 16:  # ignore whatever sits in the unused high bits; sign-extend if signed
-        pixels &= (1 << bits) - 1
-        if signed:
-            pixels = np.where(pixels >= 1 << (bits - 1), pixels - (1 << bits), pixels)
-    return pixels
+        unsigned = pixels.view(pixels.dtype.newbyteorder("=").str.replace("i", "u")) & (
+            (1 << bits) - 1
+        )
+        if not signed:
+            return unsigned.astype(np.uint16, copy=False)
+        shifted = (unsigned << (16 - bits)).view(np.int16)
+        return shifted >> (16 - bits)  # arithmetic shift restores the sign
+    return pixels.astype(pixels.dtype.newbyteorder("="), copy=False)
 
 
 def to_hu(pixels: np.ndarray, ds: pydicom.Dataset) -> np.ndarray:
-    """HU from stored values in a wide signed type, undoing the wrapped 12-bit quirk."""
+    """float32 HU from stored values (wide type, no uint16 wrap), the 12-bit quirk undone."""
     slope = float(ds.get("RescaleSlope", 1) or 1)
     intercept = float(ds.get("RescaleIntercept", 0) or 0)
     if is_wrapped(ds):
         # Signed values written as unsigned 12 bit (air -1000 -> ~3096). The public fix
         # (x = stored + 1000 mod 4096, intercept -1000) generalised to intercept 0 or 1.
         shift = round(intercept)
-        pixels = (pixels + shift + 1000) % 4096 - 1000 - shift
-    hu = pixels * slope + intercept
-    return np.clip(np.rint(hu), *HU_RANGE).astype(np.int16)
+        pixels = (pixels.astype(np.int32) + shift + 1000) % 4096 - 1000 - shift
+    hu = pixels.astype(np.float32)
+    if slope != 1:
+        hu *= np.float32(slope)
+        np.rint(hu, out=hu)
+    hu += np.float32(intercept)
+    np.maximum(hu, HU_RANGE[0], out=hu)
+    np.minimum(hu, HU_RANGE[1], out=hu)
+    return hu
 
 
 def is_wrapped(ds: pydicom.Dataset) -> bool:

@@ -38,7 +38,7 @@ def area_matrix(n_in: int, n_out: int) -> np.ndarray:
 def resize_area(img: np.ndarray, size: int) -> np.ndarray:
     """Square image -> (size, size) float32 by area averaging."""
     m = area_matrix(img.shape[0], size)
-    return m @ img.astype(np.float32) @ m.T
+    return m @ img.astype(np.float32, copy=False) @ m.T
 
 
 def window(img: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:

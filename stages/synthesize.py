@@ -7,13 +7,10 @@ from pathlib import Path
 
 from ich import params
 from ich import workers as W
-from ich.cohort import plan
-from ich.montage import draw
 from ich.reports import write_json
 from ich.synthesize import spec_from_params, synthesize
 
 OUT = Path("data/synthetic")
-FIXTURES = Path("../shared/fixtures/rsna_stage2_test_series")
 
 
 def main() -> None:
@@ -23,8 +20,6 @@ def main() -> None:
     spec, options = spec_from_params(params.load())
     summary = synthesize(spec, options, OUT, W.count(args.workers))
     write_json("metrics/synthesize.json", summary)
-    truth = __import__("pandas").read_csv(OUT / "truth.csv")
-    draw(plan(spec), truth, OUT, FIXTURES, Path("plots/synthetic_samples.png"))
 
 
 if __name__ == "__main__":

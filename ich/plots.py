@@ -1,0 +1,103 @@
+"""Plot data for `dvc plots` (small CSVs) and PNG renderings of the same for people."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ich import LABELS  # noqa: E402
+from ich import metrics as M  # noqa: E402
+from ich.reports import write_csv  # noqa: E402
+
+MAX_POINTS = 200  # per curve: enough to draw, small enough to commit
+
+
+def _thin(*arrays: np.ndarray) -> list[np.ndarray]:
+    n = len(arrays[0])
+    keep = np.unique(np.linspace(0, n - 1, min(n, MAX_POINTS)).astype(int))
+    return [a[keep] for a in arrays]
+
+
+def holdout_plots(y: np.ndarray, p: np.ndarray, out: Path, threshold_any: float) -> None:
+    """ROC and PR per label, calibration, and the `any` confusion matrix: CSV + PNG."""
+    fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(11, 5))
+    for i, s in enumerate(LABELS):
+        if not y[:, i].any() or y[:, i].all():
+            continue
+        fpr, tpr, _ = M.roc_curve(y[:, i], p[:, i])
+        fpr, tpr = _thin(fpr, tpr)
+        write_csv(out / "roc" / f"{s}.csv", pd.DataFrame({"fpr": fpr, "tpr": tpr}).round(5))
+        auc = M.roc_auc(y[:, i], p[:, i])
+        ax_roc.plot(fpr, tpr, label=f"{s} (AUC {auc:.3f})")
+        recall, precision = _thin(*M.pr_curve(y[:, i], p[:, i]))
+        write_csv(
+            out / "pr" / f"{s}.csv",
+            pd.DataFrame({"recall": recall, "precision": precision}).round(5),
+        )
+        ap = M.average_precision(y[:, i], p[:, i])
+        ax_pr.plot(recall, precision, label=f"{s} (AP {ap:.3f})")
+    ax_roc.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax_roc.set(title="Holdout ROC", xlabel="False positive rate", ylabel="True positive rate")
+    ax_pr.set(title="Holdout precision-recall", xlabel="Recall", ylabel="Precision")
+    for ax in (ax_roc, ax_pr):
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "roc_pr.png", dpi=90)
+    plt.close(fig)
+
+    mean_p, rate, count, ece = M.calibration(y, p)
+    cal = pd.DataFrame({"mean_predicted": mean_p, "observed": rate, "count": count})[count > 0]
+    write_csv(out / "calibration.csv", cal.round(5))
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.plot(cal["mean_predicted"], cal["observed"], "o-")
+    ax.set(
+        title=f"Reliability, all labels (ECE {ece:.3f})",
+        xlabel="Mean predicted probability",
+        ylabel="Observed frequency",
+    )
+    fig.tight_layout()
+    fig.savefig(out / "calibration.png", dpi=90)
+    plt.close(fig)
+
+    i = LABELS.index("any")
+    actual = np.where(y[:, i] > 0, "hemorrhage", "none")
+    predicted = np.where(p[:, i] >= threshold_any, "hemorrhage", "none")
+    write_csv(out / "confusion_any.csv", pd.DataFrame({"actual": actual, "predicted": predicted}))
+    table = pd.crosstab(pd.Series(actual, name="actual"), pd.Series(predicted, name="predicted"))
+    table = table.reindex(
+        index=["none", "hemorrhage"], columns=["none", "hemorrhage"], fill_value=0
+    )
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.imshow(table.to_numpy(), cmap="Blues")
+    for (r, c), v in np.ndenumerate(table.to_numpy()):
+        ax.text(c, r, str(v), ha="center", va="center")
+    ax.set_xticks([0, 1], table.columns)
+    ax.set_yticks([0, 1], table.index)
+    ax.set(title=f"'any' at threshold {threshold_any:.3f}", xlabel="Predicted", ylabel="Actual")
+    fig.tight_layout()
+    fig.savefig(out / "confusion_any.png", dpi=90)
+    plt.close(fig)
+
+
+def training_curves(history_csv: Path, out_png: Path) -> None:
+    h = pd.read_csv(history_csv)
+    epoch = h["epoch"] + 1
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    a.plot(epoch, h["loss"], label="train")
+    a.plot(epoch, h["val_loss"], label="val")
+    a.set(title="Loss", xlabel="Epoch", ylabel="Loss (incl. regularisation for train)")
+    b.plot(epoch, h["accuracy"], label="train")
+    b.plot(epoch, h["val_accuracy"], label="val")
+    b.set(title="Accuracy (binary, mean over 6 labels)", xlabel="Epoch", ylabel="Accuracy")
+    for ax in (a, b):
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=90)
+    plt.close(fig)
