@@ -58,7 +58,7 @@ def to_wide(long: pd.DataFrame, source: str = "labels") -> tuple[pd.DataFrame, d
         )
     dropped_images = table.loc[repeated, "ID"].nunique()
     table = table[~repeated]
-    wide = table.pivot(index="ID", columns="subtype", values="Label")
+    wide = table.pivot(index="ID", columns="subtype", values="Label").reindex(columns=list(LABELS))
     incomplete = wide.isna().any(axis=1)
     if incomplete.any():
         ids = ", ".join(wide.index[incomplete][:SHOW])

@@ -1,0 +1,44 @@
+# The front door. `make repro` sets everything up and runs the pipeline; `make test` runs the
+# tests. Both create .venv from the pinned requirements.lock on first use.
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: setup repro test test-fast lint compare predict bench-extract bench-synthesize clean
+
+$(VENV)/.installed: requirements.lock
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	touch $@
+
+setup: $(VENV)/.installed
+
+repro: setup
+	dvc repro
+	dvc metrics show
+
+test: setup
+	python -m pytest -q
+
+test-fast: setup
+	python -m pytest -q -m "not slow"
+
+lint: setup
+	ruff check . && ruff format --check .
+
+compare: setup
+	python -m stages.compare
+
+predict: setup
+	python -m stages.predict data/synthetic/stage_2_test --model models/model.keras --out submission.csv
+
+bench-extract: setup
+	python benchmarks/extract_throughput.py
+
+bench-synthesize: setup
+	python benchmarks/synthesize_speed.py
+
+clean:
+	rm -rf $(VENV)

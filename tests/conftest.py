@@ -1,0 +1,62 @@
+"""Shared fixtures: the real RSNA fixture series and a tiny synthetic dataset."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ich.cohort import PROFILES, CohortSpec
+from ich.synthesize import synthesize
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_DIR = ROOT.parent / "shared" / "fixtures" / "rsna_stage2_test_series"
+
+TINY_SYNTH = {
+    "min_visible_mm2": 12,
+    "duplicated_ids": 2,
+}
+
+
+def tiny_spec(seed: int = 5, patients: int = 6, **overrides) -> CohortSpec:
+    """A few short series, with every encoding and quirk forced to appear."""
+    values = dict(
+        seed=seed,
+        patients=patients,
+        test_patients=1,
+        second_series=0.3,
+        slices=(8, 10),
+        prevalence=PROFILES["embedded"],
+        hard_negatives=0.5,
+        int16_fraction=0.5,
+        wrapped=0.15,
+        intercept_1000=0.15,
+        odd_size=0.15,
+        tilt=0.5,
+        extreme_values=0.5,
+        truncated=1,
+    )
+    values.update(overrides)
+    return CohortSpec(**values)
+
+
+@pytest.fixture(scope="session")
+def fixture_files() -> list[Path]:
+    if not FIXTURE_DIR.is_dir():
+        pytest.skip(f"real RSNA fixture series not found at {FIXTURE_DIR} (../shared absent)")
+    return sorted(FIXTURE_DIR.glob("*.dcm"))
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory) -> tuple[Path, dict]:
+    """A tiny synthetic dataset on disk and its summary."""
+    out = tmp_path_factory.mktemp("synth") / "synthetic"
+    summary = synthesize(tiny_spec(), dict(TINY_SYNTH), out, workers=2)
+    return out, summary
+
+
+@pytest.fixture()
+def project_params() -> dict:
+    return copy.deepcopy(yaml.safe_load((ROOT / "params.yaml").read_text()))
