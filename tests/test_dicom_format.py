@@ -153,4 +153,4 @@ def test_truncated_file_fails_to_decode(tiny_dataset):
         read_slice(path)
     assert err.value.reason == "truncated_pixel_data"
     with pytest.raises(Exception):  # noqa: B017 - pydicom's own decoder fails too
-        pydicom.dcmread(path).pixel_array
+        _ = pydicom.dcmread(path).pixel_array
