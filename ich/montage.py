@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ich import SUBTYPES  # noqa: E402
-from ich.cohort import SeriesPlan  # noqa: E402
+from ich.cohort import TRUNCATED_ID, SeriesPlan  # noqa: E402
 from ich.dicom_read import read_slice  # noqa: E402
 from ich.phantom import Frame, render  # noqa: E402
 
@@ -21,7 +21,8 @@ ROWS = (*SUBTYPES, "negative", "hard negative")
 
 def pick_examples(truth: pd.DataFrame, plans: list[SeriesPlan], per_row: int) -> dict[str, list]:
     """(series index, slice) pairs per row: bleeds from large to subtle, then negatives."""
-    train = truth[truth["split"] == "train"].reset_index(drop=True)
+    train = truth[(truth["split"] == "train") & (truth["ID"] != TRUNCATED_ID)]
+    train = train.reset_index(drop=True)
     series_index = {p.series_uid: p.index for p in plans}
     picks: dict[str, list] = {}
     for s in SUBTYPES:
@@ -41,10 +42,8 @@ def pick_examples(truth: pd.DataFrame, plans: list[SeriesPlan], per_row: int) ->
             continue
         for _, (_, _, cz), radius, _ in p.head.calcifications:
             k = int(np.argmin(np.abs(np.array(p.z) - cz)))
-            if (
-                abs(p.z[k] - cz) < radius
-                and not train.loc[train["ID"] == p.sop_uids[k], "any"].any()
-            ):
+            row = train.loc[train["ID"] == p.sop_uids[k], "any"]
+            if abs(p.z[k] - cz) < radius and len(row) == 1 and not row.any():
                 hard.append((p.index, k))
                 break
         if len(hard) == per_row:

@@ -1,0 +1,175 @@
+"""Extraction: every encoding to the same pixels, every rejection reason, resume, workers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pydicom
+import pytest
+from pydicom.encaps import encapsulate
+
+import ich.extract as X
+from ich.dicom_read import read_slice
+from ich.dicom_write import SliceHeader, dataset, encode, write
+
+SETTINGS = X.Settings(resolution=32, windows=((40, 80), (80, 200), (600, 2800)), shard_size=7)
+
+
+def header(sop: str, encoding: str, intercept: int) -> SliceHeader:
+    return SliceHeader(
+        sop,
+        "ID_0000aaaa",
+        "ID_00000000aa",
+        "ID_00000000bb",
+        "9999.1",
+        ("-125", "-125", "100"),
+        ("1", "0", "0", "0", "1", "0"),
+        "0.48828125",
+        encoding,
+        intercept,
+        "40",
+        "80",
+    )
+
+
+def test_each_encoding_extracts_identically(tmp_path):
+    rng = np.random.default_rng(1)
+    hu = rng.normal(30, 40, (512, 512)).astype(np.float32)
+    hu[:50] = -1000
+    hu[60:70] = 1800
+    arrays = {}
+    for i, (enc, icpt) in enumerate(
+        [("uint12", -1024), ("int16", -1024), ("int16_1000", -1000), ("wrapped", 0), ("wrapped", 1)]
+    ):
+        path = tmp_path / f"ID_00000000{i}.dcm"
+        write(path, header(path.stem, enc, icpt), encode(hu, enc, icpt))
+        images, rows, rejected = X.extract_shard([path.stem], tmp_path, SETTINGS)
+        assert not rejected and len(rows) == 1
+        arrays[(enc, icpt)] = images[0]
+    first = next(iter(arrays.values()))
+    for key, value in arrays.items():
+        assert np.array_equal(value, first), key
+
+
+def make_bad_files(folder: Path) -> dict[str, str]:
+    """One real file per rejection reason; returns ID -> expected reason."""
+    hu = np.zeros((64, 64), np.float32)
+    expected = {}
+
+    def save(sop, ds, reason):
+        pydicom.dcmwrite(folder / f"{sop}.dcm", ds, enforce_file_format=False)
+        expected[sop] = reason
+
+    ds = dataset(header("ID_bad000001", "int16", -1024), encode(hu, "int16", -1024))
+    del ds.PixelData
+    save("ID_bad000001", ds, "no_pixel_data")
+    ds = dataset(header("ID_bad000002", "int16", -1024), encode(hu, "int16", -1024))
+    ds.Modality = "MR"
+    save("ID_bad000002", ds, "not_ct")
+    ds = dataset(header("ID_bad000003", "int16", -1024), encode(hu, "int16", -1024))
+    ds.NumberOfFrames = 2
+    ds.PixelData = ds.PixelData * 2
+    save("ID_bad000003", ds, "multi_frame")
+    ds = dataset(header("ID_bad000004", "int16", -1024), encode(hu, "int16", -1024))
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.90"  # JPEG 2000 lossless
+    ds.PixelData = encapsulate([b"\xff\x4f\xff\x51" + bytes(100)])
+    ds["PixelData"].VR = "OB"
+    save("ID_bad000004", ds, "compressed_syntax")
+    (folder / "ID_bad000005.dcm").write_text("this is not a DICOM file\n")
+    expected["ID_bad000005"] = "not_dicom"
+    ds = dataset(header("ID_bad000006", "int16", -1024), encode(hu, "int16", -1024))
+    path = folder / "ID_bad000006.dcm"
+    pydicom.dcmwrite(path, ds, enforce_file_format=False)
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size - 3000)
+    expected["ID_bad000006"] = "truncated_pixel_data"
+    expected["ID_bad000007"] = "missing_file"  # labelled, but no file
+    return expected
+
+
+def test_every_rejection_reason_from_a_real_file(tmp_path):
+    expected = make_bad_files(tmp_path)
+    good = tmp_path / "ID_good00001.dcm"
+    write(good, header(good.stem, "uint12", -1024), encode(np.zeros((64, 64)), "uint12", -1024))
+    ids = [*expected, good.stem]
+    index, rejected = X.extract(ids, tmp_path, tmp_path / "out", SETTINGS, workers=1)
+    assert index["ID"].tolist() == [good.stem]
+    got = dict(zip(rejected["ID"], rejected["reason"], strict=True))
+    assert got == expected
+    assert (rejected["path"].str.endswith(".dcm")).all()
+
+
+def test_too_many_rejected_fails_naming_files_and_writes_nothing(tmp_path):
+    expected = make_bad_files(tmp_path)
+    with pytest.raises(X.TooManyRejected, match=r"ID_bad000001\.dcm \(no_pixel_data"):
+        X.extract(list(expected), tmp_path, tmp_path / "out", SETTINGS, 1, 0.001)
+    assert not (tmp_path / "out" / "images.npy").exists()
+
+
+def labelled_ids(tiny_dataset) -> list[str]:
+    csv = pd.read_csv(tiny_dataset[0] / "stage_2_train.csv")
+    return sorted(set(csv["ID"].str[:12]))
+
+
+def run(tiny_dataset, out: Path, workers: int) -> bytes:
+    index, rejected = X.extract(
+        labelled_ids(tiny_dataset), tiny_dataset[0] / "stage_2_train", out, SETTINGS, workers
+    )
+    X.write_outputs(out, index, rejected, SETTINGS)
+    assert rejected["reason"].tolist() == ["truncated_pixel_data"]
+    return b"".join((out / f).read_bytes() for f in ("images.npy", "index.csv", "rejected.csv"))
+
+
+def test_one_and_two_workers_give_identical_bytes(tmp_path, tiny_dataset):
+    assert run(tiny_dataset, tmp_path / "a", 1) == run(tiny_dataset, tmp_path / "b", 2)
+
+
+def test_interrupted_run_resumes_to_the_same_bytes(tmp_path, tiny_dataset, monkeypatch):
+    reference = run(tiny_dataset, tmp_path / "ref", 1)
+    out = tmp_path / "out"
+    calls = []
+    real_job = X._shard_job
+
+    def dying_job(job):
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # killed mid-way
+        calls.append(job[0])
+        return real_job(job)
+
+    monkeypatch.setattr(X, "_shard_job", dying_job)
+    with pytest.raises(KeyboardInterrupt):
+        run(tiny_dataset, out, 1)
+    assert not (out / "images.npy").exists(), "no half-written result where a complete one goes"
+    assert len(list((tmp_path / "out.partial").glob("shard_*.npz"))) == 3
+    redone = []
+    monkeypatch.setattr(X, "_shard_job", lambda job: redone.append(job[0]) or real_job(job))
+    assert run(tiny_dataset, out, 1) == reference
+    assert not set(redone) & set(calls), "finished shards are not redone"
+    assert not (tmp_path / "out.partial").exists()
+
+
+def test_fixture_series_has_plausible_hu(fixture_files):
+    by_z = sorted((read_slice(p) for p in fixture_files), key=lambda s: s.z)
+    for sl in by_z[8:24]:  # mid-series slices, through the brain
+        hu = sl.hu
+        assert -1030 <= np.percentile(hu, 5) <= -990, "air"
+        brain = hu[(hu > 0) & (hu < 80)]
+        assert 15 <= np.median(brain) <= 50, "brain"
+        assert hu.max() > 700, "skull"
+
+
+def test_fixture_series_extracts(fixture_files, tmp_path):
+    folder = tmp_path / "dicoms"
+    folder.mkdir()
+    for f in fixture_files:
+        shutil.copy(f, folder / f.name)
+    index, rejected = X.extract(
+        [f.stem for f in fixture_files], folder, tmp_path / "o", SETTINGS, workers=2
+    )
+    assert len(index) == 32 and rejected.empty
+    assert index["position"].tolist() == index["z"].rank(method="first").astype(int).sub(1).tolist()
+    images = np.load(tmp_path / "o" / "images.npy")
+    assert images.shape == (32, 32, 32, 3) and images.dtype == np.uint8

@@ -1,0 +1,56 @@
+"""Models: the seed's MLP exactly, the CNN, output order, one training step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ich import LABELS
+from ich.models import ModelSpec, WeightedBCE, build
+
+
+def test_seed_mlp_parameter_count():
+    """SEED.md: 457,289 parameters at 50x50 with 7 outputs (the seed's label set)."""
+    import keras
+
+    from ich.models import mlp
+
+    inputs = keras.Input((50, 50, 1))
+    spec = ModelSpec("mlp", dropout=(0.3, 0.2))
+    model = keras.Model(inputs, mlp(inputs, spec, 7, np.zeros(2500), np.ones(2500)))
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert trainable == 457_289
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_builds_and_trains_a_step(name):
+    shape = (16, 16, 3)
+    spec = ModelSpec(
+        name,
+        dropout=(0.3, 0.2),
+        cnn_filters=(4, 8),
+        augment={"flip": True, "rotation": 0.05, "shift": 0.05},
+    )
+    model = build(
+        spec,
+        shape,
+        np.zeros(16 * 16 * 3 if name == "mlp" else 3),
+        np.ones(16 * 16 * 3 if name == "mlp" else 3),
+    )
+    model.compile(optimizer="sgd", loss=WeightedBCE())
+    x = np.random.default_rng(0).integers(0, 255, (8, *shape), dtype=np.uint8)
+    y = np.zeros((8, len(LABELS)), np.float32)
+    before = model.predict(x, verbose=0)
+    model.fit(x, y, epochs=1, verbose=0)
+    after = model.predict(x, verbose=0)
+    assert before.shape == (8, 6) and not np.allclose(before, after)
+    assert ((after >= 0) & (after <= 1)).all()
+
+
+def test_weighted_bce_matches_rsna_weights():
+    y = np.array([[0, 0, 0, 0, 0, 1]], np.float32)
+    p = np.full((1, 6), 0.5, np.float32)
+    assert float(WeightedBCE()(y, p)) == pytest.approx(np.log(2), rel=1e-5)
+    p2 = np.array([[0.5] * 5 + [0.9]], np.float32)
+    expected = (5 * np.log(2) + 2 * -np.log(0.9)) / 7
+    assert float(WeightedBCE()(y, p2)) == pytest.approx(expected, rel=1e-5)

@@ -1,0 +1,152 @@
+"""The DVC pipeline end to end, through the real `dvc` CLI, on a tiny synthetic dataset."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+COPY = ["ich", "stages", "dvc.yaml", "params.yaml", "pyproject.toml", ".gitignore", ".dvcignore"]
+
+
+def sh(cwd: Path, *args: str, check: bool = True) -> str:
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(cwd),
+        "ICH_WORKERS": "2",
+        "DVC_NO_ANALYTICS": "1",
+    }
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout + done.stderr
+
+
+def ran(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([\w-]+)'", output))
+
+
+def set_param(repo: Path, key: str, value) -> None:
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    node = params
+    *path, last = key.split(".")
+    for part in path:
+        node = node[part]
+    node[last] = value
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def tiny_params(repo: Path) -> None:
+    for key, value in {
+        "synthesize.patients": 10,
+        "synthesize.test_patients": 1,
+        "synthesize.slices_per_series": [8, 10],
+        "synthesize.profile": "custom",
+        "synthesize.prevalence.epidural": 0.6,
+        "synthesize.prevalence.subdural": 0.6,
+        "extract.resolution": 16,
+        "extract.max_rejected_fraction": 0.05,
+        "sample.holdout_fraction": 0.3,
+        "sample.val_fraction": 0.3,
+        "train.epochs": 3,
+        "train.batch_size": 32,
+        "evaluate.bootstrap": 20,
+    }.items():
+        set_param(repo, key, value)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    repo = tmp_path_factory.mktemp("project") / "ich"
+    repo.mkdir()
+    for name in COPY:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif src.exists():
+            shutil.copy(src, repo / name)
+    sh(repo, "git", "init", "-q")
+    sh(repo, "git", "config", "user.email", "test@example.com")
+    sh(repo, "git", "config", "user.name", "test")
+    sh(repo, "dvc", "init", "-q")
+    shutil.copy(ROOT / ".dvc" / "config", repo / ".dvc" / "config")
+    tiny_params(repo)
+    out = sh(repo, "dvc", "repro")
+    assert ran(out) == {"synthesize", "montage", "labels", "extract", "sample", "train", "evaluate"}
+    sh(repo, "git", "add", "-A")
+    sh(repo, "git", "commit", "-qm", "baseline")
+    return repo
+
+
+def test_status_clean_after_repro(repo):
+    assert "up to date" in sh(repo, "dvc", "status")
+    metrics = json.loads((repo / "metrics" / "holdout.json").read_text())
+    assert set(metrics["baselines"]) == {"prior", "always_negative", "position"}
+    assert (repo / "plots" / "train" / "history.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("train.dropout", [0.5, 0.5], {"train", "evaluate"}),
+        ("sample.positive_ratio", 0.6, {"sample", "train", "evaluate"}),
+        ("extract.resolution", 20, {"extract", "train", "evaluate"}),
+    ],
+)
+def test_param_change_reruns_only_affected_stages(repo, key, value, expected):
+    set_param(repo, key, value)
+    try:
+        out = sh(repo, "dvc", "repro")
+        assert ran(out) == expected, out
+        for skipped in {"synthesize", "labels"} | ({"sample"} - expected):
+            assert f"Stage '{skipped}' didn't change, skipping" in out
+    finally:
+        sh(repo, "git", "checkout", "params.yaml")
+        sh(repo, "dvc", "repro")
+
+
+def test_queued_sweep_gives_comparable_experiments(repo, tmp_path):
+    sh(repo, "dvc", "exp", "run", "--queue", "-S", "train.dropout=[0.5,0.5]")
+    sh(repo, "dvc", "exp", "run", "--queue", "-S", "train.dropout=[0.1,0.1]")
+    sh(repo, "dvc", "queue", "start", "-j", "1")
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        status = sh(repo, "dvc", "queue", "status")
+        if not re.search(r"\b(Queued|Running)\b", status):
+            break
+        time.sleep(3)
+    assert "Failed" not in status, status
+    raw = sh(repo, "dvc", "exp", "show", "--json")
+    shown = json.loads(raw[raw.index("[") :])
+    names = [
+        e["name"] for entry in shown for e in (entry.get("experiments") or []) if e.get("name")
+    ]
+    assert len(names) == 2, shown
+    diff = sh(repo, "dvc", "metrics", "diff", names[0], names[1])
+    assert "metrics/train.json" in diff or "metrics/holdout.json" in diff
+    page = tmp_path / "plots"
+    sh(repo, "dvc", "plots", "diff", names[0], names[1], "-o", str(page))
+    html = (page / "index.html").read_text()
+    assert names[0] in html and names[1] in html and "val_loss" in html
+
+
+def test_data_stages_byte_reproducible_on_fresh_clone(repo, tmp_path):
+    clone = tmp_path / "clone"
+    sh(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    sh(clone, "dvc", "repro", "sample")
+    committed = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    fresh = yaml.safe_load((clone / "dvc.lock").read_text())["stages"]
+    for stage in ("synthesize", "labels", "extract", "sample"):
+        assert fresh[stage] == committed[stage], stage

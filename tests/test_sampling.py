@@ -1,0 +1,79 @@
+"""Patient-disjoint splits with an exact positive ratio; the holdout stays put."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ich import LABELS
+from ich.sampling import SampleSpec, draw, make_splits
+
+SPEC = SampleSpec(
+    seed=3,
+    holdout_fraction=0.2,
+    val_fraction=0.2,
+    positive_ratio=0.5,
+    n_train=None,
+    n_val=None,
+    n_holdout=None,
+    holdout_resample=False,
+)
+
+
+def table(n_patients: int = 60, per_patient: int = 20, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = n_patients * per_patient
+    t = pd.DataFrame(
+        {
+            "row": np.arange(n),
+            "ID": [f"ID_{i:09x}" for i in range(n)],
+            "PatientID": np.repeat([f"ID_{p:08x}" for p in range(n_patients)], per_patient),
+            "StudyInstanceUID": np.repeat([f"ID_{p:010x}" for p in range(n_patients)], per_patient),
+        }
+    )
+    for s in LABELS[:-1]:
+        t[s] = (rng.random(n) < 0.05).astype(int)
+    t["any"] = t[list(LABELS[:-1])].max(axis=1)
+    return t
+
+
+def test_no_patient_or_study_in_two_splits():
+    splits = make_splits(table(), SPEC)
+    for key in ("PatientID", "StudyInstanceUID"):
+        sets = [set(df[key]) for df in splits.values()]
+        assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2]), key
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.3, 0.5, 0.9])
+def test_exact_ratio_without_replacement(ratio):
+    splits = make_splits(table(), replace(SPEC, positive_ratio=ratio, n_train=200))
+    train = splits["train"]
+    assert train["ID"].is_unique
+    assert train["any"].sum() == round(ratio * len(train))
+    assert len(train) <= 200
+
+
+def test_ratio_capped_by_what_is_available():
+    pool = table(10, 20)
+    rng = np.random.default_rng(0)
+    got = draw(pool, 0.9, None, rng)
+    positives = int(pool["any"].sum())
+    assert len(got) == int(positives / 0.9), "as large as the positives allow"
+    assert got["any"].sum() == round(0.9 * len(got))
+
+
+def test_holdout_keeps_natural_prevalence_and_does_not_move():
+    t = table()
+    base = make_splits(t, SPEC)["holdout"]
+    other = make_splits(t, replace(SPEC, positive_ratio=0.8, n_train=100, n_val=20))["holdout"]
+    assert base.equals(other)
+    natural = t[t["PatientID"].isin(set(base["PatientID"]))]
+    assert base["row"].tolist() == natural["row"].tolist(), "every image of holdout patients"
+
+
+def test_holdout_resample_uses_the_train_ratio():
+    hold = make_splits(table(), replace(SPEC, holdout_resample=True, positive_ratio=0.9))["holdout"]
+    assert hold["any"].sum() == round(0.9 * len(hold))
