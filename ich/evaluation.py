@@ -68,7 +68,9 @@ def per_label(y, p, patients, y_val, p_val, target_sensitivity, n_boot, seed) ->
         sens, spec = M.sensitivity_specificity(y[:, i], p[:, i], thr)
         out[s] = {
             "auc": _round(M.roc_auc(y[:, i], p[:, i])),
-            "auc_ci95": [_round(lo), _round(hi)],
+            # two numbers, not a list: `dvc metrics` and `dvc exp show` drop list values
+            "auc_ci95_low": _round(lo),
+            "auc_ci95_high": _round(hi),
             "average_precision": _round(M.average_precision(y[:, i], p[:, i])),
             "threshold": _round(thr, 5),
             "sensitivity": _round(sens),

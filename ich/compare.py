@@ -1,0 +1,85 @@
+"""`dvc exp show --json` -> a markdown table of what differs and how each iteration scored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ich import SUBTYPES
+
+
+@dataclass
+class Row:
+    name: str
+    params: dict
+    holdout: dict
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def _row(entry: dict, name: str) -> Row | None:
+    data = entry.get("data") or {}
+    holdout = ((data.get("metrics") or {}).get("metrics/holdout.json") or {}).get("data")
+    params = ((data.get("params") or {}).get("params.yaml") or {}).get("data") or {}
+    return Row(name, _flatten(params), holdout) if holdout else None
+
+
+def collect(shown: list[dict]) -> list[Row]:
+    """The committed baseline(s) and every experiment on top of them (the workspace skipped)."""
+    rows = []
+    for entry in shown:
+        if entry.get("rev") == "workspace":
+            continue
+        base = _row(entry, f"{entry.get('name') or entry['rev'][:7]} (commit)")
+        if base:
+            rows.append(base)
+        for exp in entry.get("experiments") or []:
+            for rev in exp.get("revs") or []:
+                row = _row(rev, rev.get("name") or rev["rev"][:7])
+                if row:
+                    rows.append(row)
+    return rows
+
+
+def _fmt(x, digits: int = 3) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def table(rows: list[Row]) -> str:
+    """Markdown: differing params, then holdout figures; best AUC(any) first."""
+    keys = sorted({k for r in rows for k in r.params})
+    differing = [k for k in keys if len({repr(r.params.get(k)) for r in rows}) > 1]
+    rows = sorted(rows, key=lambda r: -(r.holdout["labels"]["any"]["auc"] or 0))
+    head = [
+        "experiment",
+        *differing,
+        "AUC any [95% CI]",
+        "weighted log loss",
+        "prior / position baseline",
+        "accuracy",
+        *(s[:5] + " AUC" for s in SUBTYPES),
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        lab, model, base = r.holdout["labels"], r.holdout["model"], r.holdout["baselines"]
+        ci = lab["any"].get("auc_ci95_low"), lab["any"].get("auc_ci95_high")
+        cells = [
+            r.name,
+            *(str(r.params.get(k, "-")) for k in differing),
+            f"{_fmt(lab['any']['auc'])} [{_fmt(ci[0])}, {_fmt(ci[1])}]",
+            _fmt(model["weighted_log_loss"], 4),
+            f"{_fmt(base['prior']['weighted_log_loss'], 4)} / "
+            f"{_fmt(base['position']['weighted_log_loss'], 4)}",
+            _fmt(model["accuracy"]),
+            *(_fmt(lab[s]["auc"]) for s in SUBTYPES),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,38 @@
+"""Compare experiments: `dvc exp show --json` -> reports/compare.md (also printed).
+
+Usage: python -m stages.compare [--out reports/compare.md]   (or: make compare)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+from pathlib import Path
+
+from ich.compare import collect, table
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", type=Path, default=Path("reports/compare.md"))
+    args = ap.parse_args()
+    raw = subprocess.run(
+        ["dvc", "exp", "show", "--json"], capture_output=True, text=True, check=True
+    ).stdout
+    rows = collect(json.loads(raw[raw.index("[") :]))
+    if not rows:
+        raise SystemExit("no experiment with metrics/holdout.json yet: run `make repro` first")
+    text = table(rows)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        "# Experiments on the holdout (best AUC(any) first)\n\n"
+        "CI: 95% bootstrap interval over patients. Baselines: the training prevalence for every "
+        "slice (prior) and the prevalence by the slice's position in its series (position).\n\n"
+        + text
+    )
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
