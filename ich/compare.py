@@ -6,6 +6,14 @@ from dataclasses import dataclass
 
 from ich import SUBTYPES
 
+SHORT = {
+    "epidural": "EDH",
+    "intraparenchymal": "IPH",
+    "intraventricular": "IVH",
+    "subarachnoid": "SAH",
+    "subdural": "SDH",
+}
+
 
 @dataclass
 class Row:

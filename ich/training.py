@@ -22,12 +22,15 @@ class TrainSpec:
     batch_size: int
     optimizer: str
     learning_rate: float
+    lr_schedule: str
     rsna_weights: bool
     context: bool
     patience: int
 
 
-def make_optimizer(name: str, lr: float) -> keras.optimizers.Optimizer:
+def make_optimizer(name: str, lr: float, schedule: str, total_steps: int):
+    if schedule == "cosine":  # settles at the end, so the last epochs are not noisy
+        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=max(1, total_steps))
     if name == "sgd":  # the seed's: plain SGD, no momentum
         return keras.optimizers.SGD(learning_rate=lr)
     return keras.optimizers.Adam(learning_rate=lr)
@@ -59,7 +62,9 @@ def train(
     model = build(spec.model, shape, mean, var)
     weights = [RSNA_WEIGHTS[s] if spec.rsna_weights else 1.0 for s in LABELS]
     model.compile(
-        optimizer=make_optimizer(spec.optimizer, spec.learning_rate),
+        optimizer=make_optimizer(
+            spec.optimizer, spec.learning_rate, spec.lr_schedule, spec.epochs * len(train_data)
+        ),
         loss=WeightedBCE(weights),
         metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
     )

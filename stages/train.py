@@ -53,6 +53,7 @@ def read_spec(p: dict) -> TrainSpec:
         batch_size=params.integer(p, "train.batch_size", 1),
         optimizer=params.choice(p, "train.optimizer", ["sgd", "adam"]),
         learning_rate=params.number(p, "train.learning_rate", 0, lo_open=True),
+        lr_schedule=params.choice(p, "train.lr_schedule", ["constant", "cosine"]),
         rsna_weights=params.choice(p, "train.loss_weights", ["uniform", "rsna"]) == "rsna",
         context=params.boolean(p, "train.context"),
         patience=params.integer(p, "train.patience", 0),

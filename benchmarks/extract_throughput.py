@@ -1,0 +1,126 @@
+"""Extraction throughput on the same N synthetic 512x512 slices (issue 4's benchmark).
+
+(a) the project's extract with 1 worker and with all workers;
+(b) the seed notebook's loop: dcmread + pixel_array + bilinear resize, one process;
+(c) the floor: raw bytes + int16 HU + area downsample in numpy, one process.
+Prints images/s (median of --repeats runs) and the target ratios.
+Usage: python benchmarks/extract_throughput.py [--patients 12] [--resolution 64]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the extract stage does
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pydicom  # noqa: E402
+
+from ich import workers as W  # noqa: E402
+from ich.cohort import PROFILES, CohortSpec, plan  # noqa: E402
+from ich.extract import Settings, extract  # noqa: E402
+from ich.image import resize_area  # noqa: E402
+from ich.synthesize import render_all  # noqa: E402
+
+WINDOWS = ((40.0, 80.0), (80.0, 200.0), (600.0, 2800.0))
+
+
+def bilinear(img: np.ndarray, size: int) -> np.ndarray:
+    """OpenCV INTER_LINEAR semantics (half-pixel centres, no anti-aliasing), as the seed used."""
+    n = img.shape[0]
+    c = (np.arange(size) + 0.5) * n / size - 0.5
+    c = np.clip(c, 0, n - 1)
+    i0 = np.floor(c).astype(int)
+    i1 = np.minimum(i0 + 1, n - 1)
+    f = (c - i0).astype(np.float32)
+    rows = img[i0] * (1 - f)[:, None] + img[i1] * f[:, None]
+    return rows[:, i0] * (1 - f)[None, :] + rows[:, i1] * f[None, :]
+
+
+def seed_loop(files: list[Path], size: int) -> None:
+    for f in files:
+        x = pydicom.dcmread(f).pixel_array.astype(np.float32)
+        bilinear(x, size) / 255.0
+
+
+def floor_loop(files: list[Path], size: int) -> None:
+    for f in files:
+        raw = f.read_bytes()
+        px = np.frombuffer(raw, "<i2", 512 * 512, len(raw) - 512 * 512 * 2).reshape(512, 512)
+        hu = px.astype(np.int16) - np.int16(1024)
+        resize_area(hu, size)
+
+
+def timed(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--patients", type=int, default=12)
+    ap.add_argument("--resolution", type=int, default=64)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    spec = CohortSpec(
+        seed=3,
+        patients=args.patients,
+        test_patients=0,
+        second_series=0.0,
+        slices=(30, 30),
+        prevalence=PROFILES["embedded"],
+        hard_negatives=0.5,
+        int16_fraction=0.5,
+        wrapped=0,
+        intercept_1000=0,
+        odd_size=0,
+        tilt=0.4,
+        extreme_values=0,
+        truncated=0,
+    )
+    cores = W.count()
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        render_all(plan(spec), spec.seed, root, cores)
+        files = sorted((root / "stage_2_train").glob("*.dcm"))
+        ids = [f.stem for f in files]
+        n = len(files)
+        settings = Settings(args.resolution, WINDOWS, shard_size=64)
+        for f in files:  # warm the page cache, so every variant reads from memory
+            f.read_bytes()
+        print(
+            f"{n} slices 512x512 -> {args.resolution}px x {len(WINDOWS)} windows; "
+            f"{cores} workers; {platform.processor() or platform.machine()}"
+        )
+        rates = {}
+        for name, fn in {
+            "a_extract_1_worker": lambda: extract(
+                ids, root / "stage_2_train", root / "o1", settings, 1
+            ),
+            "a_extract_all_workers": lambda: extract(
+                ids, root / "stage_2_train", root / "o2", settings, cores
+            ),
+            "b_seed_loop": lambda: seed_loop(files, args.resolution),
+            "c_numpy_floor": lambda: floor_loop(files, args.resolution),
+        }.items():
+            rates[name] = n / timed(fn, args.repeats)
+            print(f"{name:24s} {rates[name]:8.0f} images/s")
+        a1, an = rates["a_extract_1_worker"], rates["a_extract_all_workers"]
+        print(f"(a,1)/(c)   = {a1 / rates['c_numpy_floor']:.2f}   (target >= 0.70)")
+        print(f"(a,all)/(a,1) = {an / a1:.2f}   (target >= 1.8 on 2 cores)")
+        print(f"(a,all)/(b) = {an / rates['b_seed_loop']:.2f}   (target >= 3)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Synthetic data generation speed: ms per 512x512 slice, one core and all cores.
+
+Prints one line per setting (median of 3 runs). Target (issue 2): <= 20 ms per slice per core.
+Usage: python benchmarks/synthesize_speed.py [--patients 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from ich import workers as W
+from ich.cohort import PROFILES, CohortSpec, plan
+from ich.synthesize import render_all
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--patients", type=int, default=8)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    spec = CohortSpec(
+        seed=1,
+        patients=args.patients,
+        test_patients=0,
+        second_series=0.0,
+        slices=(30, 30),
+        prevalence=PROFILES["embedded"],
+        hard_negatives=0.5,
+        int16_fraction=0.5,
+        wrapped=0,
+        intercept_1000=0,
+        odd_size=0,
+        tilt=0.4,
+        extreme_values=0,
+        truncated=0,
+    )
+    plans = plan(spec)
+    n = sum(len(p.z) for p in plans)
+    cores = W.count()
+    print(f"{n} slices of 512x512, {os.cpu_count()} CPUs visible")
+    for workers in sorted({1, cores}):
+        times = []
+        for _ in range(args.repeats):
+            with tempfile.TemporaryDirectory() as d:
+                t = time.perf_counter()
+                render_all(plans, spec.seed, Path(d), workers)
+                times.append(time.perf_counter() - t)
+        wall = statistics.median(times)
+        print(
+            f"workers={workers}: {wall / n * 1e3:.1f} ms/slice wall, "
+            f"{wall * workers / n * 1e3:.1f} ms/slice per core, {n / wall:.0f} slices/s"
+        )
+
+
+if __name__ == "__main__":
+    main()
