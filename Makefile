@@ -32,7 +32,9 @@ compare: setup
 	python -m stages.compare
 
 predict: setup
-	python -m stages.predict data/synthetic/stage_2_test --model models/model.keras --out submission.csv
+	python -m stages.predict data/synthetic/stage_2_test --model models/model.keras \
+		--sample-submission data/synthetic/stage_2_sample_submission.csv --out submission.csv \
+		--studies submission_studies.csv
 
 bench-extract: setup
 	python benchmarks/extract_throughput.py

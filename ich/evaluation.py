@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ich import LABELS, RSNA_WEIGHTS
+from ich import LABELS, RSNA_WEIGHTS, SUBTYPES
 from ich import metrics as M
 from ich.batches import SliceBatches
 
@@ -106,3 +106,21 @@ def evaluate(
         "labels": per_label(y, p, patients, y_val, p_val, target_sensitivity, n_boot, seed),
         "baselines": {name: summary(y, b) for name, b in baselines.items()},
     }
+
+
+def saliency_examples(
+    model, images, holdout: pd.DataFrame, p: np.ndarray, context, per_label: int = 2
+):
+    """For each subtype, the true positives the model ranks highest, with occlusion maps."""
+    from ich.batches import gather
+    from ich.saliency import occlusion_map
+
+    xs, maps, titles = [], [], []
+    for i, s in enumerate(SUBTYPES):
+        hits = np.flatnonzero(holdout[s].to_numpy() == 1)
+        for k in hits[np.argsort(-p[hits, i])][:per_label]:
+            x = gather(images, holdout["row"].to_numpy()[[k]], context)[0]
+            xs.append(x)
+            maps.append(occlusion_map(model, x, i))
+            titles.append(f"{s} p={p[k, i]:.2f} {holdout['ID'].iloc[k]}")
+    return xs, maps, titles

@@ -48,11 +48,12 @@ def dicom_path(dicom_dir: Path, image_id: str) -> Path:
     return dicom_dir / f"{image_id}.dcm"
 
 
-def extract_shard(ids: list[str], dicom_dir: Path, s: Settings) -> tuple[np.ndarray, list, list]:
-    """Images of the usable slices, their index rows, and (id, path, reason) for the rest."""
+def load_images(paths: list[Path], s: Settings) -> tuple[np.ndarray, list, list]:
+    """Preprocessed images of the usable files (ID = file stem), their index rows, and
+    (id, path, reason, detail) for the rest. The one decoding path of extract and predict."""
     images, rows, rejected = [], [], []
-    for image_id in ids:
-        path = dicom_path(dicom_dir, image_id)
+    for path in paths:
+        image_id = path.stem
         try:
             sl = read_slice(path)
             if sl.ids["SOPInstanceUID"] not in ("", image_id):
@@ -65,6 +66,10 @@ def extract_shard(ids: list[str], dicom_dir: Path, s: Settings) -> tuple[np.ndar
     shape = (len(images), s.resolution, s.resolution, len(s.windows))
     stack = np.stack(images) if images else np.zeros(shape, np.uint8)
     return stack, rows, rejected
+
+
+def extract_shard(ids: list[str], dicom_dir: Path, s: Settings) -> tuple[np.ndarray, list, list]:
+    return load_images([dicom_path(dicom_dir, i) for i in ids], s)
 
 
 def _shard_job(job: tuple[int, list[str], Path, Settings, Path]) -> int:

@@ -11,8 +11,8 @@ import pandas as pd
 
 from ich import LABELS, params
 from ich.batches import neighbour_rows
-from ich.evaluation import evaluate, predict
-from ich.plots import holdout_plots
+from ich.evaluation import evaluate, predict, saliency_examples
+from ich.plots import holdout_plots, saliency_grid
 from ich.reports import write_csv, write_json
 
 PLOTS = Path("plots/holdout")
@@ -42,6 +42,9 @@ def main() -> None:
     write_csv("data/predictions/holdout.csv", preds)
     y = holdout[list(LABELS)].to_numpy(np.float64)
     holdout_plots(y, p_hold, PLOTS, report["labels"]["any"]["threshold"])
+    xs, maps, titles = saliency_examples(model, images, holdout, p_hold, context)
+    channels = len(prep["windows"])  # with context the centre slice's channels come second
+    saliency_grid(xs, maps, titles, PLOTS / "saliency.png", channel=channels if context else 0)
     m, b = report["model"], report["baselines"]
     print(
         f"holdout: AUC(any) {m['auc']['any']}, weighted log loss {m['weighted_log_loss']} "

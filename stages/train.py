@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ich import params
+from ich import LABELS, params
 from ich.models import ModelSpec
 from ich.plots import training_curves
 from ich.reports import write_json
@@ -69,7 +69,8 @@ def main() -> None:
     MODELS.mkdir(exist_ok=True)
     model.save(MODELS / "model.keras")
     prep = json.loads(Path("data/extracted/preprocessing.json").read_text())
-    write_json(MODELS / "preprocessing.json", {**prep, "context": spec.context})
+    prior = splits["train"][list(LABELS)].mean().round(6).to_dict()  # predict's fallback
+    write_json(MODELS / "preprocessing.json", {**prep, "context": spec.context, "prior": prior})
     write_json("metrics/train.json", summary)
     training_curves(HISTORY, HISTORY.with_name("curves.png"))
 

@@ -1,0 +1,89 @@
+"""Predicting new scans with a trained model: DICOM files -> per-slice probabilities.
+
+Decoding, windowing and resizing are extract's own (`load_images`); the resolution, windows and
+context setting come from the `preprocessing.json` saved beside the model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ich import LABELS
+from ich.batches import gather, neighbour_rows
+from ich.extract import INDEX_COLUMNS, Settings, add_positions, load_images
+
+
+def find_dicoms(inputs: list[Path]) -> list[Path]:
+    """Files as given, folders searched recursively for *.dcm; sorted, no duplicates."""
+    found: set[Path] = set()
+    for item in inputs:
+        if item.is_dir():
+            found.update(item.rglob("*.dcm"))
+        elif item.exists():
+            found.add(item)
+        else:
+            raise FileNotFoundError(f"{item}: no such file or folder")
+    return sorted(found)
+
+
+def load_preprocessing(model_path: Path) -> dict:
+    path = model_path.with_name("preprocessing.json")
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: the model's preprocessing settings are missing")
+    return json.loads(path.read_text())
+
+
+def predict_files(model, prep: dict, files: list[Path], batch_size: int = 64):
+    """(index with one row per usable slice, probabilities (n, 6), rejected files)."""
+    settings = Settings(prep["resolution"], tuple(tuple(w) for w in prep["windows"]))
+    images, rows, rejected = load_images(files, settings)
+    index = pd.DataFrame(rows, columns=INDEX_COLUMNS[1:])
+    index.insert(0, "row", np.arange(len(index)))
+    index["z"] = index["z"].astype(float)
+    index = add_positions(index)
+    context = neighbour_rows(index) if prep.get("context") else None
+    probs = np.zeros((len(index), len(LABELS)))
+    for start in range(0, len(index), batch_size):
+        rows_ = index["row"].to_numpy()[start : start + batch_size]
+        x = gather(images, rows_, context)
+        probs[start : start + len(rows_)] = np.asarray(model.predict(x, verbose=0))
+    rejected = pd.DataFrame(rejected, columns=["ID", "path", "reason", "detail"])
+    return index, probs, rejected
+
+
+def submission(
+    index: pd.DataFrame,
+    probs: np.ndarray,
+    fallback: dict[str, float],
+    order: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Kaggle's `ID,Label` rows, six per image. With `order` (the sample submission's IDs) the
+    rows follow it, and images that could not be read get the `fallback` (training prior)."""
+    long = pd.DataFrame(
+        {
+            "ID": np.repeat(index["ID"].to_numpy(), len(LABELS)).astype(object)
+            + "_"
+            + np.tile(np.array(LABELS, dtype=object), len(index)),
+            "Label": probs.reshape(-1),
+        }
+    )
+    if order is None:
+        return long
+    by_id = long.set_index("ID")["Label"]
+    subtype = order.str.rsplit("_", n=1).str[1]
+    labels = order.map(by_id).fillna(subtype.map(fallback))
+    return pd.DataFrame({"ID": order.to_numpy(), "Label": labels.to_numpy()})
+
+
+def study_summary(index: pd.DataFrame, probs: np.ndarray, threshold: float) -> pd.DataFrame:
+    """Per study: slices, the highest `any` probability, slices above the threshold."""
+    p_any = probs[:, LABELS.index("any")]
+    frame = index[["StudyInstanceUID"]].assign(p_any=p_any, above=p_any >= threshold)
+    out = frame.groupby("StudyInstanceUID").agg(
+        slices=("p_any", "size"), max_any=("p_any", "max"), slices_above=("above", "sum")
+    )
+    return out.reset_index().round({"max_any": 6})

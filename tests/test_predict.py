@@ -1,0 +1,114 @@
+"""The predict command: Kaggle format on the real fixture series, the same numbers as evaluate,
+corrupt files reported while the rest are predicted."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ich import LABELS
+from ich.batches import gather
+from ich.extract import Settings, extract
+from ich.models import ModelSpec, build
+
+SETTINGS = Settings(resolution=24, windows=((40, 80), (80, 200)), shard_size=16)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A small untrained-but-deterministic CNN saved as the train stage saves it."""
+    out = tmp_path_factory.mktemp("model")
+    spec = ModelSpec("cnn", dropout=(0.2, 0.2), cnn_filters=(4, 8))
+    model = build(spec, (24, 24, 6), np.full(6, 100.0), np.full(6, 900.0))
+    model.save(out / "model.keras")
+    prep = {
+        "resolution": 24,
+        "windows": [[40, 80], [80, 200]],
+        "context": True,
+        "prior": {s: 0.1 for s in LABELS},
+    }
+    (out / "preprocessing.json").write_text(json.dumps(prep))
+    return out
+
+
+def run_predict(args: list[str]) -> None:
+    from stages.predict import main
+
+    assert main(args) == 0
+
+
+def test_fixture_series_submission_format(fixture_files, model_dir, tmp_path):
+    out = tmp_path / "sub.csv"
+    studies = tmp_path / "studies.csv"
+    run_predict(
+        [
+            str(fixture_files[0].parent),
+            "--model",
+            str(model_dir / "model.keras"),
+            "--out",
+            str(out),
+            "--studies",
+            str(studies),
+        ]
+    )
+    sub = pd.read_csv(out)
+    assert list(sub.columns) == ["ID", "Label"] and len(sub) == 32 * 6
+    parts = sub["ID"].str.extract(r"^(ID_[0-9a-f]{9})_(\w+)$")
+    assert parts.notna().all().all()
+    assert (parts[1].to_numpy().reshape(-1, 6) == np.array(LABELS)).all()
+    assert set(parts[0]) == {f.stem for f in fixture_files}
+    assert sub["Label"].between(0, 1).all()
+    summary = pd.read_csv(studies)
+    assert summary["StudyInstanceUID"].tolist() == ["ID_1f6d1e8aeb"] and summary["slices"][0] == 32
+
+
+def test_same_numbers_as_evaluate_and_corrupt_file_reported(
+    tiny_dataset, model_dir, tmp_path, capsys
+):
+    import keras
+
+    from ich.batches import neighbour_rows
+
+    folder = tmp_path / "in"
+    shutil.copytree(tiny_dataset[0] / "stage_2_train", folder)
+    (folder / "ID_0badf11e0.dcm").write_bytes(b"not a dicom file")
+    sample = pd.read_csv(tiny_dataset[0] / "stage_2_train.csv").drop_duplicates()
+    out = tmp_path / "sub.csv"
+    run_predict([str(folder), "--model", str(model_dir / "model.keras"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert "ID_0badf11e0.dcm (not_dicom" in err and "ID_6431af929.dcm (truncated" in err
+    sub = pd.read_csv(out).set_index("ID")["Label"]
+    # What evaluate computes: the extracted array, neighbours from the index, model.predict.
+    ids = sorted({i[:12] for i in sample["ID"]})
+    index, _ = extract(ids, folder, tmp_path / "ex", SETTINGS, workers=1)
+    images = np.load(tmp_path / "ex" / "images.npy")
+    model = keras.saving.load_model(model_dir / "model.keras", compile=False)
+    x = gather(images, index["row"].to_numpy(), neighbour_rows(index))
+    p = model.predict(x, verbose=0)
+    for k, image_id in enumerate(index["ID"]):
+        for j, s in enumerate(LABELS):
+            assert sub[f"{image_id}_{s}"] == pytest.approx(float(p[k, j]), abs=1e-6)
+    assert len(sub) == 6 * len(index)
+
+
+def test_sample_submission_order_and_fallback(tiny_dataset, model_dir, tmp_path):
+    data = tiny_dataset[0]
+    out = tmp_path / "sub.csv"
+    run_predict(
+        [
+            str(data / "stage_2_test"),
+            "--model",
+            str(model_dir / "model.keras"),
+            "--sample-submission",
+            str(data / "stage_2_sample_submission.csv"),
+            "--out",
+            str(out),
+        ]
+    )
+    sub, order = pd.read_csv(out), pd.read_csv(data / "stage_2_sample_submission.csv")
+    assert sub["ID"].tolist() == order["ID"].tolist()
+    assert sub["Label"].between(0, 1).all() and not (sub["Label"] == 0.5).all()
