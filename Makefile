@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup repro test test-fast lint compare predict bench-extract bench-synthesize clean
+.PHONY: setup repro manifest test test-fast lint compare predict bench-extract bench-synthesize clean
 
 $(VENV)/.installed: requirements.lock
 	python3 -m venv $(VENV)
@@ -16,8 +16,12 @@ $(VENV)/.installed: requirements.lock
 setup: $(VENV)/.installed
 
 repro: setup
+	python -m stages.manifest
 	dvc repro
 	dvc metrics show
+
+manifest: setup
+	python -m stages.manifest
 
 test: setup
 	python -m pytest -q

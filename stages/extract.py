@@ -18,6 +18,7 @@ import pandas as pd  # noqa: E402
 from ich import params  # noqa: E402
 from ich import workers as W  # noqa: E402
 from ich.extract import Settings, extract, summarise, write_outputs  # noqa: E402
+from ich.manifest import manifest_path, verify  # noqa: E402
 from ich.reports import write_json  # noqa: E402
 
 OUT = Path("data/extracted")
@@ -52,6 +53,7 @@ def main() -> None:
     settings, max_rejected = read_settings(p)
     settings = replace(settings, shard_size=max(1, args.shard_size))
     dicom_dir = params.existing_path(p, "data.dicom_dir", Path.is_dir)
+    verify(dicom_dir, manifest_path(dicom_dir))
     ids = pd.read_csv("data/labels.csv", usecols=["ID"])["ID"].tolist()
     start = time.perf_counter()
     index, rejected = extract(ids, dicom_dir, OUT, settings, W.count(args.workers), max_rejected)
