@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import pydicom  # noqa: E402
 
 from ich import workers as W  # noqa: E402
-from ich.cohort import PROFILES, CohortSpec, plan  # noqa: E402
+from ich.cohort import CohortSpec, plan  # noqa: E402
 from ich.extract import Settings, extract  # noqa: E402
 from ich.image import resize_area  # noqa: E402
 from ich.synthesize import render_all  # noqa: E402
@@ -73,22 +73,7 @@ def main() -> None:
     ap.add_argument("--resolution", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
-    spec = CohortSpec(
-        seed=3,
-        patients=args.patients,
-        test_patients=0,
-        second_series=0.0,
-        slices=(30, 30),
-        prevalence=PROFILES["embedded"],
-        hard_negatives=0.5,
-        int16_fraction=0.5,
-        wrapped=0,
-        intercept_1000=0,
-        odd_size=0,
-        tilt=0.4,
-        extreme_values=0,
-        truncated=0,
-    )
+    spec = CohortSpec.plain(seed=3, patients=args.patients)
     cores = W.count()
     with tempfile.TemporaryDirectory() as d:
         root = Path(d)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from ich import workers as W
-from ich.cohort import PROFILES, CohortSpec, plan
+from ich.cohort import CohortSpec, plan
 from ich.synthesize import render_all
 
 
@@ -23,22 +23,7 @@ def main() -> None:
     ap.add_argument("--patients", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
-    spec = CohortSpec(
-        seed=1,
-        patients=args.patients,
-        test_patients=0,
-        second_series=0.0,
-        slices=(30, 30),
-        prevalence=PROFILES["embedded"],
-        hard_negatives=0.5,
-        int16_fraction=0.5,
-        wrapped=0,
-        intercept_1000=0,
-        odd_size=0,
-        tilt=0.4,
-        extreme_values=0,
-        truncated=0,
-    )
+    spec = CohortSpec.plain(seed=1, patients=args.patients)
     plans = plan(spec)
     n = sum(len(p.z) for p in plans)
     cores = W.count()

@@ -81,6 +81,27 @@ class CohortSpec:
     extreme_values: float
     truncated: int
 
+    @classmethod
+    def plain(cls, seed: int, patients: int, slices: tuple[int, int] = (30, 30), **overrides):
+        """Embedded prevalences, one series per patient and no quirks unless overridden."""
+        values = dict(
+            seed=seed,
+            patients=patients,
+            test_patients=0,
+            second_series=0.0,
+            slices=slices,
+            prevalence=PROFILES["embedded"],
+            hard_negatives=0.5,
+            int16_fraction=0.5,
+            wrapped=0.0,
+            intercept_1000=0.0,
+            odd_size=0.0,
+            tilt=0.4,
+            extreme_values=0.0,
+            truncated=0,
+        )
+        return cls(**{**values, **overrides})
+
 
 class _Ids:
     """Unique random hex identifiers of the RSNA forms."""

@@ -126,3 +126,18 @@ def int_range(params: dict, key: str, lo: int = 1) -> tuple[int, int]:
     if value[0] < lo or value[0] > value[1]:
         raise _fail(key, value, f"expected {lo} <= min <= max (empty or negative range)")
     return value[0], value[1]
+
+
+def windows(params: dict, key: str) -> tuple[tuple[float, float], ...]:
+    """A non-empty list of [center, width] pairs in HU, width > 0."""
+    value = get(params, key)
+    if not isinstance(value, list) or not value:
+        raise _fail(key, value, "expected a list of [center, width]")
+    pairs = []
+    for i, w in enumerate(value):
+        if not isinstance(w, list) or len(w) != 2:
+            raise _fail(f"{key}[{i}]", w, "expected [center, width]")
+        center = check_number(f"{key}[{i}][0]", w[0])
+        width = check_number(f"{key}[{i}][1]", w[1], lo=0, lo_open=True)
+        pairs.append((center, width))
+    return tuple(pairs)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ich import LABELS, params
 from ich.batches import neighbour_rows
+from ich.cli import run
 from ich.evaluation import evaluate, predict, saliency_examples
 from ich.plots import holdout_plots, saliency_grid
 from ich.reports import write_csv, write_json
@@ -53,4 +54,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -11,12 +11,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import argparse  # noqa: E402
 import time  # noqa: E402
 from dataclasses import replace  # noqa: E402
-from pathlib import Path
+from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
 from ich import params  # noqa: E402
 from ich import workers as W  # noqa: E402
+from ich.cli import run  # noqa: E402
 from ich.extract import Settings, extract, summarise, write_outputs  # noqa: E402
 from ich.manifest import manifest_path, verify  # noqa: E402
 from ich.reports import write_json  # noqa: E402
@@ -25,21 +26,9 @@ OUT = Path("data/extracted")
 
 
 def read_settings(p: dict) -> tuple[Settings, float]:
-    windows = params.get(p, "extract.windows")
-    if not isinstance(windows, list) or not windows:
-        raise params.ParamError(f"params.yaml: extract.windows = {windows!r}: expected a list")
-    pairs = []
-    for i, w in enumerate(windows):
-        if not isinstance(w, list) or len(w) != 2:
-            raise params.ParamError(
-                f"params.yaml: extract.windows[{i}] = {w!r}: expected [center, width]"
-            )
-        center = params.check_number(f"extract.windows[{i}][0]", w[0])
-        width = params.check_number(f"extract.windows[{i}][1]", w[1], lo=0, lo_open=True)
-        pairs.append((center, width))
     settings = Settings(
         resolution=params.integer(p, "extract.resolution", 8, 1024),
-        windows=tuple(pairs),
+        windows=params.windows(p, "extract.windows"),
     )
     return settings, params.number(p, "extract.max_rejected_fraction", 0, 1)
 
@@ -66,4 +55,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

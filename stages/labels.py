@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ich import params
+from ich.cli import run
 from ich.labels import read_long, to_wide
 from ich.reports import write_csv, write_json
 
@@ -20,4 +21,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ich import params
+from ich.cli import run
 from ich.cohort import plan
 from ich.montage import draw
 from ich.synthesize import spec_from_params
@@ -31,4 +32,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ich import params
+from ich.cli import run
 from ich.reports import write_csv, write_json
 from ich.sampling import SampleSpec, describe, make_splits
 
@@ -45,4 +46,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ich import params
 from ich import workers as W
+from ich.cli import run
 from ich.reports import write_json
 from ich.synthesize import spec_from_params, synthesize
 
@@ -23,4 +24,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ich import LABELS, params
+from ich.cli import run
 from ich.models import ModelSpec
 from ich.plots import training_curves
 from ich.reports import write_json
@@ -76,4 +77,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ich.cohort import PROFILES, CohortSpec
+from ich.cohort import CohortSpec
 from ich.synthesize import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,15 +22,10 @@ TINY_SYNTH = {
 
 def tiny_spec(seed: int = 5, patients: int = 6, **overrides) -> CohortSpec:
     """A few short series, with every encoding and quirk forced to appear."""
-    values = dict(
-        seed=seed,
-        patients=patients,
+    quirks = dict(
         test_patients=1,
         second_series=0.3,
         slices=(8, 10),
-        prevalence=PROFILES["embedded"],
-        hard_negatives=0.5,
-        int16_fraction=0.5,
         wrapped=0.15,
         intercept_1000=0.15,
         odd_size=0.15,
@@ -38,8 +33,7 @@ def tiny_spec(seed: int = 5, patients: int = 6, **overrides) -> CohortSpec:
         extreme_values=0.5,
         truncated=1,
     )
-    values.update(overrides)
-    return CohortSpec(**values)
+    return CohortSpec.plain(seed, patients, **{**quirks, **overrides})
 
 
 @pytest.fixture(scope="session")
