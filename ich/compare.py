@@ -46,7 +46,7 @@ def collect(shown: list[dict]) -> list[Row]:
     for entry in shown:
         if entry.get("rev") == "workspace":
             continue
-        base = _row(entry, f"{entry.get('name') or entry['rev'][:7]} (commit)")
+        base = _row(entry, entry.get("name") or entry["rev"][:7])
         if base:
             rows.append(base)
         for exp in entry.get("experiments") or []:

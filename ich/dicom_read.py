@@ -8,6 +8,7 @@ decoding them would need optional plugins that this project does not install.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import numpy as np
 import pydicom
 from pydicom import config
 from pydicom.errors import InvalidDicomError
+
+from ich import dicom_fast
 
 config.settings.reading_validation_mode = config.IGNORE  # RSNA UIDs are 'ID_...' by design
 
@@ -52,7 +55,15 @@ def _first(value) -> float:
     return float(value)
 
 
-def read_dataset(path: Path | str) -> pydicom.Dataset:
+def read_dataset(path: Path | str, fast: bool = True):
+    """The header and pixel bytes: the fast reader for the RSNA layout, pydicom otherwise."""
+    if fast:
+        try:
+            return dicom_fast.read(path)
+        except FileNotFoundError as e:
+            raise Unusable("missing_file", str(path)) from e
+        except (dicom_fast.NotSimple, struct.error, UnicodeDecodeError):
+            pass  # anything unusual: let pydicom read (or reject) it
     try:
         return pydicom.dcmread(path)
     except (InvalidDicomError, EOFError) as e:
@@ -63,7 +74,7 @@ def read_dataset(path: Path | str) -> pydicom.Dataset:
         raise Unusable("unreadable", f"{type(e).__name__}: {e}") from e
 
 
-def stored_pixels(ds: pydicom.Dataset) -> np.ndarray:
+def stored_pixels(ds) -> np.ndarray:
     """The stored values as (rows, cols) uint16/int16, bits outside BitsStored handled."""
     syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "1.2.840.10008.1.2"))
     if syntax not in NATIVE_SYNTAXES:
@@ -95,26 +106,59 @@ def stored_pixels(ds: pydicom.Dataset) -> np.ndarray:
     return pixels.astype(pixels.dtype.newbyteorder("="), copy=False)
 
 
-def to_hu(pixels: np.ndarray, ds: pydicom.Dataset) -> np.ndarray:
-    """float32 HU from stored values (wide type, no uint16 wrap), the 12-bit quirk undone."""
-    slope = float(ds.get("RescaleSlope", 1) or 1)
-    intercept = float(ds.get("RescaleIntercept", 0) or 0)
-    if is_wrapped(ds):
-        # Signed values written as unsigned 12 bit (air -1000 -> ~3096). The public fix
-        # (x = stored + 1000 mod 4096, intercept -1000) generalised to intercept 0 or 1.
-        shift = round(intercept)
-        pixels = (pixels.astype(np.int32) + shift + 1000) % 4096 - 1000 - shift
-    hu = pixels.astype(np.float32)
-    if slope != 1:
-        hu *= np.float32(slope)
+def rescale(ds) -> tuple[float, float]:
+    return float(ds.get("RescaleSlope", 1) or 1), float(ds.get("RescaleIntercept", 0) or 0)
+
+
+def unwrap(pixels: np.ndarray, ds) -> np.ndarray:
+    """Undo the wrapped 12-bit quirk (signed values written as unsigned 12 bit, air -1000 ->
+    ~3096): the public fix (x = stored + 1000 mod 4096, intercept -1000) generalised to the
+    intercepts 0 and 1 these images carry. Other images pass through."""
+    if not is_wrapped(ds):
+        return pixels
+    shift = round(rescale(ds)[1])
+    return (pixels.astype(np.int32) + shift + 1000) % 4096 - 1000 - shift
+
+
+def within_hu_range(pixels: np.ndarray, ds) -> bool:
+    """Whether stored * slope + intercept stays inside HU_RANGE (then no clipping is needed).
+    The range BitsStored allows answers without a scan for most files (unsigned 12 bit with
+    intercept -1024); otherwise the pixels' min and max do."""
+    slope, intercept = rescale(ds)
+    lo, hi = _stored_range(pixels, ds)
+    if not (lo * slope + intercept >= HU_RANGE[0] and hi * slope + intercept <= HU_RANGE[1]):
+        lo, hi = float(pixels.min()), float(pixels.max())
+    ends = sorted((lo * slope + intercept, hi * slope + intercept))
+    return ends[0] >= HU_RANGE[0] and ends[1] <= HU_RANGE[1]
+
+
+def to_hu(pixels: np.ndarray, ds) -> np.ndarray:
+    """float32 HU from stored values (wide type, no uint16 wrap), the 12-bit quirk undone,
+    clipped to HU_RANGE (extreme 16-bit values)."""
+    slope, intercept = rescale(ds)
+    pixels = unwrap(pixels, ds)
+    if slope == 1:  # one pass
+        hu = np.add(pixels, np.float32(intercept), dtype=np.float32)
+    else:
+        hu = np.multiply(pixels, np.float32(slope), dtype=np.float32)
         np.rint(hu, out=hu)
-    hu += np.float32(intercept)
-    np.maximum(hu, HU_RANGE[0], out=hu)
-    np.minimum(hu, HU_RANGE[1], out=hu)
+        hu += np.float32(intercept)
+    if not within_hu_range(pixels, ds):
+        np.clip(hu, *HU_RANGE, out=hu)
     return hu
 
 
-def is_wrapped(ds: pydicom.Dataset) -> bool:
+def _stored_range(pixels: np.ndarray, ds) -> tuple[float, float]:
+    """The range of stored values BitsStored allows (0..4095 for unsigned 12 bit)."""
+    if pixels.dtype == np.int32:  # unwrapped quirk values
+        return -(2.0**31), 2.0**31
+    bits = int(ds.BitsStored)
+    if int(ds.PixelRepresentation) == 1:
+        return -(2.0 ** (bits - 1)), 2.0 ** (bits - 1) - 1
+    return 0.0, 2.0**bits - 1
+
+
+def is_wrapped(ds) -> bool:
     return (
         int(ds.BitsStored) == 12
         and int(ds.PixelRepresentation) == 0
@@ -122,14 +166,18 @@ def is_wrapped(ds: pydicom.Dataset) -> bool:
     )
 
 
-def read_slice(path: Path | str) -> Slice:
+def read_slice(path: Path | str, fast: bool = True) -> Slice:
     """One file -> HU image and the identifiers the pipeline needs. Raises Unusable."""
-    ds = read_dataset(path)
-    hu = to_hu(stored_pixels(ds), ds)
+    ds = read_dataset(path, fast)
+    return Slice(hu=to_hu(stored_pixels(ds), ds), **describe(ds))
+
+
+def describe(ds) -> dict:
+    """The identifiers, z and display window of a slice (nothing else leaves this module)."""
     try:
         z = float(ds.ImagePositionPatient[2])
     except (AttributeError, IndexError, TypeError, ValueError):
         z = float("nan")
     ids = {tag: str(ds.get(tag, "")) for tag in ID_TAGS}
     window = (_first(ds.get("WindowCenter", 40)), _first(ds.get("WindowWidth", 80)))
-    return Slice(hu=hu, ids=ids, z=z, window=window)
+    return {"ids": ids, "z": z, "window": window}

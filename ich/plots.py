@@ -92,7 +92,7 @@ def training_curves(history_csv: Path, out_png: Path) -> None:
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     a.plot(epoch, h["loss"], label="train")
     a.plot(epoch, h["val_loss"], label="val")
-    a.set(title="Loss", xlabel="Epoch", ylabel="Loss (incl. regularisation for train)")
+    a.set(title="Loss", xlabel="Epoch", ylabel="loss (train includes weight penalties)")
     b.plot(epoch, h["accuracy"], label="train")
     b.plot(epoch, h["val_accuracy"], label="val")
     b.set(title="Accuracy (binary, mean over 6 labels)", xlabel="Epoch", ylabel="Accuracy")

@@ -16,11 +16,23 @@ from ich.compare import collect, table
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", type=Path, default=Path("reports/compare.md"))
+    ap.add_argument(
+        "--all-commits",
+        action="store_true",
+        help="include experiments based on earlier commits too",
+    )
+    ap.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="only these experiments (or branch / short commit names)",
+    )
     args = ap.parse_args()
-    raw = subprocess.run(
-        ["dvc", "exp", "show", "--json"], capture_output=True, text=True, check=True
-    ).stdout
+    cmd = ["dvc", "exp", "show", "--json", *(["--all-commits"] if args.all_commits else [])]
+    raw = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     rows = collect(json.loads(raw[raw.index("[") :]))
+    if args.only:
+        rows = [r for r in rows if r.name in args.only]
     if not rows:
         raise SystemExit("no experiment with metrics/holdout.json yet: run `make repro` first")
     text = table(rows)

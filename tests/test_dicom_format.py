@@ -104,18 +104,49 @@ def test_csv_format(tiny_dataset):
 
 @pytest.mark.parametrize("which", ["fixture", "synthetic"])
 def test_fast_path_is_bit_exact_with_pixel_array(which, request, tiny_dataset):
+    """Both readers (the minimal parser and pydicom) give pydicom's pixel_array, bit for bit,
+    and the same HU, identifiers and windows."""
+    from ich.dicom_fast import FastHeader
+    from ich.dicom_read import describe
+
     if which == "fixture":
         files = request.getfixturevalue("fixture_files")[:8]
     else:
         files = [p for p in synthetic_files(tiny_dataset) if p.stem != "ID_6431af929"]
     encodings = set()
     for path in files:
-        ds = read_dataset(path)
-        assert np.array_equal(stored_pixels(ds), ds.pixel_array), path.name
-        encodings.add((int(ds.BitsStored), int(ds.PixelRepresentation), int(ds.RescaleIntercept)))
+        reference = pydicom.dcmread(path)
+        fast = read_dataset(path)
+        assert isinstance(fast, FastHeader), "the RSNA layout takes the fast path"
+        fast_pixels = stored_pixels(fast).copy()
+        fast_hu = to_hu(stored_pixels(fast), fast)
+        fast_info = describe(fast)
+        assert np.array_equal(fast_pixels, reference.pixel_array), path.name
+        slow = read_dataset(path, fast=False)
+        assert np.array_equal(stored_pixels(slow), reference.pixel_array), path.name
+        assert np.array_equal(fast_hu, to_hu(stored_pixels(slow), slow)), path.name
+        assert fast_info == describe(slow), path.name
+        encodings.add(
+            (int(fast.BitsStored), int(fast.PixelRepresentation), int(fast.RescaleIntercept))
+        )
     if which == "synthetic":  # every encoding, the quirks included, went through the check
         assert {(12, 0, -1024), (16, 1, -1024), (16, 1, -1000)} <= encodings
         assert any(bits == 12 and icpt in (0, 1) for bits, _, icpt in encodings)
+
+
+def test_unusual_files_fall_back_to_pydicom(tmp_path, fixture_files):
+    """Implicit VR (another syntax) is read by pydicom, to the same pixels."""
+    from pydicom.uid import ImplicitVRLittleEndian
+
+    from ich.dicom_fast import FastHeader
+
+    ds = pydicom.dcmread(fixture_files[0])
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    path = tmp_path / "implicit.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    got = read_dataset(path)
+    assert not isinstance(got, FastHeader)
+    assert np.array_equal(stored_pixels(got), pydicom.dcmread(fixture_files[0]).pixel_array)
 
 
 def test_wrapped_file_decodes_to_its_normal_twin():
