@@ -41,12 +41,10 @@ def _row(entry: dict, name: str) -> Row | None:
 
 
 def collect(shown: list[dict]) -> list[Row]:
-    """The committed baseline(s) and every experiment on top of them (the workspace skipped)."""
+    """The workspace, the commit(s) shown and every experiment on top of them."""
     rows = []
     for entry in shown:
-        if entry.get("rev") == "workspace":
-            continue
-        base = _row(entry, entry.get("name") or entry["rev"][:7])
+        base = _row(entry, "workspace" if entry["rev"] == "workspace" else entry["rev"][:7])
         if base:
             rows.append(base)
         for exp in entry.get("experiments") or []:
@@ -61,10 +59,10 @@ def _fmt(x, digits: int = 3) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
-def table(rows: list[Row]) -> str:
-    """Markdown: differing params, then holdout figures; best AUC(any) first."""
+def table(rows: list[Row], params: list[str] | None = None) -> str:
+    """Markdown: differing params (or `params`), then holdout figures; best AUC(any) first."""
     keys = sorted({k for r in rows for k in r.params})
-    differing = [k for k in keys if len({repr(r.params.get(k)) for r in rows}) > 1]
+    differing = params or [k for k in keys if len({repr(r.params.get(k)) for r in rows}) > 1]
     rows = sorted(rows, key=lambda r: -(r.holdout["labels"]["any"]["auc"] or 0))
     head = [
         "experiment",
@@ -73,7 +71,7 @@ def table(rows: list[Row]) -> str:
         "weighted log loss",
         "prior / position baseline",
         "accuracy",
-        *(s[:5] + " AUC" for s in SUBTYPES),
+        *(f"{SHORT[s]} AUC" for s in SUBTYPES),
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:

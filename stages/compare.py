@@ -27,6 +27,12 @@ def main() -> None:
         metavar="NAME",
         help="only these experiments (or branch / short commit names)",
     )
+    ap.add_argument(
+        "--params",
+        nargs="+",
+        metavar="KEY",
+        help="only these params columns (default: every param that differs)",
+    )
     args = ap.parse_args()
     cmd = ["dvc", "exp", "show", "--json", *(["--all-commits"] if args.all_commits else [])]
     raw = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -35,7 +41,7 @@ def main() -> None:
         rows = [r for r in rows if r.name in args.only]
     if not rows:
         raise SystemExit("no experiment with metrics/holdout.json yet: run `make repro` first")
-    text = table(rows)
+    text = table(rows, args.params)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         "# Experiments on the holdout (best AUC(any) first)\n\n"
