@@ -27,11 +27,11 @@ PROFILES: dict[str, dict[str, float]] = {
         "ivh_given_iph": 0.6,
     },
     "rsna": {
-        "epidural": 0.02,
-        "intraparenchymal": 0.17,
-        "intraventricular": 0.05,
-        "subarachnoid": 0.14,
-        "subdural": 0.16,
+        "epidural": 0.035,
+        "intraparenchymal": 0.25,
+        "intraventricular": 0.07,
+        "subarachnoid": 0.16,
+        "subdural": 0.19,
         "ivh_given_iph": 0.45,
     },
 }
