@@ -17,3 +17,11 @@ SUBTYPES: tuple[str, ...] = (
 LABELS: tuple[str, ...] = (*SUBTYPES, "any")
 # Weights of the RSNA weighted multi-label log loss (DOMAIN.md section 4).
 RSNA_WEIGHTS: dict[str, float] = {**{s: 1.0 for s in SUBTYPES}, "any": 2.0}
+# Short names used in tables.
+SHORT: dict[str, str] = {
+    "epidural": "EDH",
+    "intraparenchymal": "IPH",
+    "intraventricular": "IVH",
+    "subarachnoid": "SAH",
+    "subdural": "SDH",
+}

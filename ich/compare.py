@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ich import SUBTYPES
-
-SHORT = {
-    "epidural": "EDH",
-    "intraparenchymal": "IPH",
-    "intraventricular": "IVH",
-    "subarachnoid": "SAH",
-    "subdural": "SDH",
-}
+from ich import SHORT, SUBTYPES
 
 
 @dataclass

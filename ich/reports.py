@@ -32,3 +32,23 @@ def progress(**kwargs: Any) -> tqdm:
     """A tqdm bar that refreshes rarely when stderr is a log file (DVC, CI), not a terminal."""
     quiet = not sys.stderr.isatty()
     return tqdm(mininterval=10 if quiet else 0.1, **kwargs)
+
+
+def stable_zip(path: Path | str) -> None:
+    """Rewrite a `.keras` zip with fixed member timestamps and without Keras's `date_saved`, so
+    identical weights give identical bytes and DVC sees no change when nothing changed."""
+    import zipfile
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type, fixed.external_attr = info.compress_type, info.external_attr
+            data = src.read(info.filename)
+            if info.filename == "metadata.json":
+                meta = json.loads(data)
+                meta.pop("date_saved", None)
+                data = json.dumps(meta).encode()
+            dst.writestr(fixed, data)
+    os.replace(tmp, path)

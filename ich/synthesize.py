@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ich import LABELS, SUBTYPES
+from ich import LABELS, SHORT, SUBTYPES
 from ich import params as P
 from ich.cohort import (
     PROFILES,
@@ -197,6 +197,16 @@ def synthesize(spec: CohortSpec, options: dict, out: Path, workers: int) -> dict
     return summary(plans, truth, labels, dups)
 
 
+def pair_counts(labels: pd.DataFrame) -> dict[str, int]:
+    """Slices carrying each pair of subtypes, most frequent first (RSNA: IPH+IVH leads)."""
+    counts = {
+        f"{SHORT[a]}+{SHORT[b]}": int((labels[a] & labels[b]).sum())
+        for i, a in enumerate(SUBTYPES)
+        for b in SUBTYPES[i + 1 :]
+    }
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
 def summary(plans: list[SeriesPlan], truth: pd.DataFrame, labels: pd.DataFrame, dups) -> dict:
     train = truth["split"] == "train"
     enc = truth.loc[train, "encoding"].value_counts(normalize=True)
@@ -212,6 +222,15 @@ def summary(plans: list[SeriesPlan], truth: pd.DataFrame, labels: pd.DataFrame, 
             float(
                 (labels.loc[train, list(SUBTYPES)].sum(axis=1) > 1).sum()
                 / max(1, labels.loc[train, "any"].sum())
+            ),
+            4,
+        ),
+        "pairs": pair_counts(labels[train]),
+        "epidural_alone_share": round(
+            float(
+                (labels.loc[train, list(SUBTYPES)].sum(axis=1) == 1)[
+                    labels.loc[train, "epidural"] == 1
+                ].mean()
             ),
             4,
         ),

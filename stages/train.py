@@ -12,7 +12,7 @@ from ich import LABELS, params
 from ich.cli import run
 from ich.models import ModelSpec
 from ich.plots import training_curves
-from ich.reports import write_json
+from ich.reports import stable_zip, write_json
 from ich.training import TrainSpec, train
 
 MODELS = Path("models")
@@ -69,6 +69,7 @@ def main() -> None:
     model, summary = train(spec, images, index, splits["train"], splits["val"], HISTORY)
     MODELS.mkdir(exist_ok=True)
     model.save(MODELS / "model.keras")
+    stable_zip(MODELS / "model.keras")
     prep = json.loads(Path("data/extracted/preprocessing.json").read_text())
     prior = splits["train"][list(LABELS)].mean().round(6).to_dict()  # predict's fallback
     write_json(MODELS / "preprocessing.json", {**prep, "context": spec.context, "prior": prior})

@@ -6,26 +6,48 @@ from ich.compare import collect, table
 
 
 def entry(rev: str, name: str | None, dropout: float, auc: float, experiments=None) -> dict:
-    labels = {s: {"auc": auc, "auc_ci95_low": auc - 0.05, "auc_ci95_high": auc + 0.05}
-              for s in ("any", "epidural", "intraparenchymal", "intraventricular",
-                        "subarachnoid", "subdural")}
+    labels = {
+        s: {"auc": auc, "auc_ci95_low": auc - 0.05, "auc_ci95_high": auc + 0.05}
+        for s in (
+            "any",
+            "epidural",
+            "intraparenchymal",
+            "intraventricular",
+            "subarachnoid",
+            "subdural",
+        )
+    }
     summary = {"weighted_log_loss": 0.2, "accuracy": 0.9}
-    holdout = {"labels": labels, "model": summary,
-               "baselines": {"prior": summary, "position": summary}}
+    holdout = {
+        "labels": labels,
+        "model": summary,
+        "baselines": {"prior": summary, "position": summary},
+    }
     return {
         "rev": rev,
         "name": name,
-        "data": {"params": {"params.yaml": {"data": {"train": {"dropout": dropout, "seed": 1}}}},
-                 "metrics": {"metrics/holdout.json": {"data": holdout}}},
+        "data": {
+            "params": {"params.yaml": {"data": {"train": {"dropout": dropout, "seed": 1}}}},
+            "metrics": {"metrics/holdout.json": {"data": holdout}},
+        },
         "experiments": experiments,
     }
 
 
 def test_rows_sorted_by_auc_with_differing_params_only():
-    shown = [entry("workspace", None, 0.3, 0.80),
-             entry("abcdef123456", "main", 0.3, 0.80,
-                   [{"revs": [entry("e1", "exp-a", 0.5, 0.90)]},
-                    {"revs": [entry("e2", "exp-b", 0.1, 0.70)]}])]
+    shown = [
+        entry("workspace", None, 0.3, 0.80),
+        entry(
+            "abcdef123456",
+            "main",
+            0.3,
+            0.80,
+            [
+                {"revs": [entry("e1", "exp-a", 0.5, 0.90)]},
+                {"revs": [entry("e2", "exp-b", 0.1, 0.70)]},
+            ],
+        ),
+    ]
     rows = collect(shown)
     assert [r.name for r in rows] == ["workspace", "abcdef1", "exp-a", "exp-b"]
     text = table(rows)

@@ -54,3 +54,23 @@ def test_weighted_bce_matches_rsna_weights():
     p2 = np.array([[0.5] * 5 + [0.9]], np.float32)
     expected = (5 * np.log(2) + 2 * -np.log(0.9)) / 7
     assert float(WeightedBCE()(y, p2)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_saved_model_bytes_are_stable(tmp_path):
+    """Saving the same weights twice gives the same file (so DVC's lock is reproducible)."""
+    import time
+
+    import keras
+
+    from ich.reports import stable_zip
+
+    model = build(
+        ModelSpec("cnn", (0.3, 0.2), cnn_filters=(4,)), (8, 8, 1), np.zeros(1), np.ones(1)
+    )
+    paths = [tmp_path / "a.keras", tmp_path / "b.keras"]
+    for path in paths:
+        model.save(path)
+        stable_zip(path)
+        time.sleep(1.1)  # the zip's timestamps have a 2 s resolution, the metadata 1 s
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    keras.saving.load_model(paths[0], compile=False)
