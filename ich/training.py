@@ -24,6 +24,7 @@ class TrainSpec:
     learning_rate: float
     lr_schedule: str
     rsna_weights: bool
+    focal_gamma: float
     context: bool
     patience: int
 
@@ -65,7 +66,7 @@ def train(
         optimizer=make_optimizer(
             spec.optimizer, spec.learning_rate, spec.lr_schedule, spec.epochs * len(train_data)
         ),
-        loss=WeightedBCE(weights),
+        loss=WeightedBCE(weights, spec.focal_gamma),
         metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
     )
     history_csv.parent.mkdir(parents=True, exist_ok=True)

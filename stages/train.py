@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,7 @@ def read_spec(p: dict) -> TrainSpec:
         learning_rate=params.number(p, "train.learning_rate", 0, lo_open=True),
         lr_schedule=params.choice(p, "train.lr_schedule", ["constant", "cosine"]),
         rsna_weights=params.choice(p, "train.loss_weights", ["uniform", "rsna"]) == "rsna",
+        focal_gamma=params.number(p, "train.focal_gamma", 0, 5),
         context=params.boolean(p, "train.context"),
         patience=params.integer(p, "train.patience", 0),
     )
@@ -68,8 +70,10 @@ def main() -> None:
     splits = {s: pd.read_csv(f"data/splits/{s}.csv") for s in ("train", "val")}
     model, summary = train(spec, images, index, splits["train"], splits["val"], HISTORY)
     MODELS.mkdir(exist_ok=True)
-    model.save(MODELS / "model.keras")
-    stable_zip(MODELS / "model.keras")
+    tmp = MODELS / ".partial.keras"  # an interrupted save never leaves half a model.keras
+    model.save(tmp)
+    stable_zip(tmp)
+    os.replace(tmp, MODELS / "model.keras")
     prep = json.loads(Path("data/extracted/preprocessing.json").read_text())
     prior = splits["train"][list(LABELS)].mean().round(6).to_dict()  # predict's fallback
     write_json(MODELS / "preprocessing.json", {**prep, "context": spec.context, "prior": prior})

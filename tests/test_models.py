@@ -74,3 +74,14 @@ def test_saved_model_bytes_are_stable(tmp_path):
         time.sleep(1.1)  # the zip's timestamps have a 2 s resolution, the metadata 1 s
     assert paths[0].read_bytes() == paths[1].read_bytes()
     keras.saving.load_model(paths[0], compile=False)
+
+
+def test_focal_loss_down_weights_easy_examples():
+    y = np.array([[0, 0, 0, 0, 0, 0]], np.float32)
+    easy = np.full((1, 6), 0.05, np.float32)
+    hard = np.full((1, 6), 0.6, np.float32)
+    plain, focal = WeightedBCE(), WeightedBCE(focal_gamma=2.0)
+    assert float(focal(y, easy)) == pytest.approx(float(plain(y, easy)) * 0.05**2, rel=1e-4)
+    assert float(focal(y, hard)) / float(plain(y, hard)) > float(focal(y, easy)) / float(
+        plain(y, easy)
+    )

@@ -95,6 +95,14 @@ def test_status_clean_after_repro(repo):
     metrics = json.loads((repo / "metrics" / "holdout.json").read_text())
     assert set(metrics["baselines"]) == {"prior", "always_negative", "position"}
     assert (repo / "plots" / "train" / "history.csv").exists()
+    import pandas as pd
+
+    splits = {
+        n: pd.read_csv(repo / "data" / "splits" / f"{n}.csv") for n in ("train", "val", "holdout")
+    }
+    for key in ("PatientID", "StudyInstanceUID"):
+        seen = [set(df[key]) for df in splits.values()]
+        assert not (seen[0] & seen[1] or seen[0] & seen[2] or seen[1] & seen[2]), key
 
 
 @pytest.mark.parametrize(
