@@ -173,3 +173,41 @@ def test_fixture_series_extracts(fixture_files, tmp_path):
     assert index["position"].tolist() == index["z"].rank(method="first").astype(int).sub(1).tolist()
     images = np.load(tmp_path / "o" / "images.npy")
     assert images.shape == (32, 32, 32, 3) and images.dtype == np.uint8
+
+
+def test_slope_and_extreme_values():
+    """HU = stored * slope + intercept in a wide type; extreme 16-bit values are clipped."""
+    from ich.dicom_read import HU_RANGE, to_hu
+
+    ds = pydicom.Dataset()
+    ds.BitsStored, ds.PixelRepresentation = 16, 1
+    ds.RescaleSlope, ds.RescaleIntercept = "2", "-1024"
+    stored = np.array([[0, 512, 600, 32767], [-32768, 10, 20, 30]], np.int16)
+    hu = to_hu(stored, ds)
+    assert hu[0, :3].tolist() == [-1024, 0, 176]
+    assert hu[0, 3] == HU_RANGE[1] and hu[1, 0] == HU_RANGE[0]
+    ds.RescaleSlope = "1"
+    unsigned = pydicom.Dataset()
+    unsigned.BitsStored, unsigned.PixelRepresentation = 16, 0
+    unsigned.RescaleSlope, unsigned.RescaleIntercept = "1", "-1024"
+    big = to_hu(np.array([[65535, 0]], np.uint16), unsigned)  # no uint16 wrap-around
+    assert big.tolist() == [[HU_RANGE[1], -1024]]
+
+
+def test_outputs_carry_no_names_or_dates(tmp_path):
+    """Only the IDs the pipeline needs leave the reader, whatever else the header holds."""
+    path = tmp_path / "ID_00000abcd.dcm"
+    ds = dataset(header(path.stem, "uint12", -1024), encode(np.zeros((64, 64)), "uint12", -1024))
+    ds.PatientName = "Doe^Jane"
+    ds.StudyDate = "20190412"
+    ds.PatientBirthDate = "19570101"
+    pydicom.dcmwrite(path, ds, enforce_file_format=False)
+    (tmp_path / "ID_00000bad0.dcm").write_text("junk")
+    out = tmp_path / "out"
+    index, rejected = X.extract([path.stem, "ID_00000bad0"], tmp_path, out, SETTINGS, 1)
+    X.write_outputs(out, index, rejected, SETTINGS)
+    text = (
+        "".join(p.read_text() for p in out.glob("*.csv")) + (out / "preprocessing.json").read_text()
+    )
+    assert "Doe" not in text and "2019" not in text and "1957" not in text
+    assert path.stem in text
