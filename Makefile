@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup repro manifest test test-fast lint compare predict bench-extract bench-synthesize clean
+.PHONY: setup repro manifest test test-fast lint compare predict bench-extract bench-synthesize bench-train clean
 
 $(VENV)/.installed: requirements.lock
 	python3 -m venv $(VENV)
@@ -45,6 +45,9 @@ bench-extract: setup
 
 bench-synthesize: setup
 	python benchmarks/synthesize_speed.py
+
+bench-train: setup
+	python benchmarks/train_throughput.py
 
 clean:
 	rm -rf $(VENV)
