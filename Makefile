@@ -18,7 +18,7 @@ setup: $(VENV)/.installed
 repro: setup
 	python -m stages.manifest
 	dvc repro
-	dvc metrics show
+	python -m stages.summary
 
 manifest: setup
 	python -m stages.manifest
