@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ich.params import ParamError
 from ich.reports import write_csv
 
 COLUMNS = ["name", "size", "stamp"]
@@ -26,7 +27,13 @@ class StaleManifest(RuntimeError):
 
 
 def manifest_path(dicom_dir: Path | str) -> Path:
-    return Path(f"{str(dicom_dir).rstrip('/')}.manifest.csv")
+    """`<dicom_dir>.manifest.csv`, the path dvc.yaml spells as `${data.dicom_dir}.manifest.csv`."""
+    if str(dicom_dir).endswith("/"):
+        raise ParamError(
+            f"params.yaml: data.dicom_dir = {str(dicom_dir)!r}: drop the trailing '/' (the "
+            "manifest beside the folder is named after it)"
+        )
+    return Path(f"{dicom_dir}.manifest.csv")
 
 
 def scan(dicom_dir: Path) -> pd.DataFrame:

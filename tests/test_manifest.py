@@ -49,3 +49,11 @@ def test_stale_manifest_is_refused(folder, change):
         os.utime(files[0], ns=(1, 1))
     with pytest.raises(StaleManifest, match="run `make manifest`"):
         verify(folder, path)
+
+
+def test_trailing_slash_is_refused_by_name():
+    from ich.params import ParamError
+
+    with pytest.raises(ParamError, match=r"data.dicom_dir = '/data/rsna/stage_2_train/'"):
+        manifest_path("/data/rsna/stage_2_train/")
+    assert str(manifest_path("/data/rsna/stage_2_train")) == "/data/rsna/stage_2_train.manifest.csv"
