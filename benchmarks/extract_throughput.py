@@ -58,6 +58,15 @@ def floor_loop(files: list[Path], size: int) -> None:
         resize_area(hu, size)
 
 
+def floor_parallel(files: list[Path], size: int, workers: int) -> None:
+    """The floor split over processes: how far the machine itself scales this work."""
+    from multiprocessing import get_context
+
+    chunks = [files[i::workers] for i in range(workers)]
+    with get_context("fork").Pool(workers) as pool:
+        pool.starmap(floor_loop, [(c, size) for c in chunks])
+
+
 def interleaved(variants: dict, repeats: int) -> dict[str, float]:
     """Median seconds per variant, the variants run in turn in each round, so that drift in
     the machine's load affects them alike."""
@@ -100,6 +109,7 @@ def main() -> None:
             ),
             "b_seed_loop": lambda: seed_loop(files, args.resolution),
             "c_numpy_floor": lambda: floor_loop(files, args.resolution),
+            "c_floor_all_workers": lambda: floor_parallel(files, args.resolution, cores),
         }
         rates = {name: n / t for name, t in interleaved(variants, args.repeats).items()}
         for name, rate in rates.items():
@@ -108,6 +118,8 @@ def main() -> None:
         print(f"(a,1)/(c)   = {a1 / rates['c_numpy_floor']:.2f}   (target >= 0.70)")
         print(f"(a,all)/(a,1) = {an / a1:.2f}   (target >= 1.8 on 2 cores)")
         print(f"(a,all)/(b) = {an / rates['b_seed_loop']:.2f}   (target >= 3)")
+        scaling = rates["c_floor_all_workers"] / rates["c_numpy_floor"]
+        print(f"for reference, the floor's own scaling (c,all)/(c) = {scaling:.2f}")
 
 
 if __name__ == "__main__":

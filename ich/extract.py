@@ -100,18 +100,20 @@ def extract_shard(ids: list[str], dicom_dir: Path, s: Settings) -> tuple[np.ndar
     return load_images([dicom_path(dicom_dir, i) for i in ids], s)
 
 
+def _shard_paths(work: Path, k: int) -> tuple[Path, Path]:
+    """A shard's images (.npy) and its rows and rejections (.json, written last: the marker)."""
+    return work / f"shard_{k:06d}.npy", work / f"shard_{k:06d}.json"
+
+
 def _shard_job(job: tuple[int, list[str], Path, Settings, Path]) -> int:
     k, ids, dicom_dir, settings, work = job
     images, rows, rejected = extract_shard(ids, dicom_dir, settings)
-    tmp = work / f"shard_{k:06d}.tmp.npz"
-    with open(tmp, "wb") as f:
-        np.savez(
-            f,
-            images=images,
-            rows=np.array(rows, dtype=object).reshape(-1, len(INDEX_COLUMNS) - 1).astype(str),
-            rejected=np.array(rejected, dtype=object).reshape(-1, 4).astype(str),
-        )
-    os.replace(tmp, work / f"shard_{k:06d}.npz")
+    npy, meta = _shard_paths(work, k)
+    with open(npy.with_suffix(".tmp"), "wb") as f:
+        np.save(f, images)
+    os.replace(npy.with_suffix(".tmp"), npy)
+    meta.with_suffix(".tmp").write_text(json.dumps({"rows": rows, "rejected": rejected}))
+    os.replace(meta.with_suffix(".tmp"), meta)
     return len(ids)
 
 
@@ -152,36 +154,34 @@ def extract(
     todo = [
         (k, sh, dicom_dir, settings, work)
         for k, sh in enumerate(shards)
-        if not (work / f"shard_{k:06d}.npz").exists()
+        if not _shard_paths(work, k)[1].exists()
     ]
     done = len(ids) - sum(len(j[1]) for j in todo)
     with progress(total=len(ids), initial=done, unit="slice", desc="extract") as bar:
         for count in _run(todo, workers):
             bar.update(count)
-    loaded = [np.load(work / f"shard_{k:06d}.npz") for k in range(len(shards))]
+    metas = [json.loads(_shard_paths(work, k)[1].read_text()) for k in range(len(shards))]
     rejected = pd.DataFrame(
-        [r for z in loaded for r in z["rejected"].tolist()],
-        columns=["ID", "path", "reason", "detail"],
+        [r for m in metas for r in m["rejected"]], columns=["ID", "path", "reason", "detail"]
     )
     check_rejected(rejected, len(ids), max_rejected_fraction)
-    index = assemble(loaded, out, settings)
+    blocks = [np.load(_shard_paths(work, k)[0], mmap_mode="r") for k in range(len(shards))]
+    index = assemble(blocks, [r for m in metas for r in m["rows"]], out, settings)
     shutil.rmtree(work)
     return index, rejected
 
 
-def assemble(loaded: list, out: Path, s: Settings) -> pd.DataFrame:
+def assemble(blocks: list[np.ndarray], rows: list, out: Path, s: Settings) -> pd.DataFrame:
     """Stream the shards, in order, into one memmapped images.npy (memory bounded by a shard)."""
-    total = sum(z["images"].shape[0] for z in loaded)
+    total = sum(len(b) for b in blocks)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / "images.tmp.npy"
     shape = (total, s.resolution, s.resolution, len(s.windows))
     images = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
-    rows, start = [], 0
-    for z in loaded:
-        block = z["images"]
+    start = 0
+    for block in blocks:
         images[start : start + len(block)] = block
         start += len(block)
-        rows.extend(z["rows"].tolist())
     images.flush()
     del images
     os.replace(tmp, out / "images.npy")

@@ -143,7 +143,7 @@ def test_interrupted_run_resumes_to_the_same_bytes(tmp_path, tiny_dataset, monke
     with pytest.raises(KeyboardInterrupt):
         run(tiny_dataset, out, 1)
     assert not (out / "images.npy").exists(), "no half-written result where a complete one goes"
-    assert len(list((tmp_path / "out.partial").glob("shard_*.npz"))) == 3
+    assert len(list((tmp_path / "out.partial").glob("shard_*.json"))) == 3
     redone = []
     monkeypatch.setattr(X, "_shard_job", lambda job: redone.append(job[0]) or real_job(job))
     assert run(tiny_dataset, out, 1) == reference
