@@ -211,3 +211,39 @@ def test_outputs_carry_no_names_or_dates(tmp_path):
     )
     assert "Doe" not in text and "2019" not in text and "1957" not in text
     assert path.stem in text
+
+
+def test_sigkilled_run_resumes_to_the_same_bytes(tmp_path, tiny_dataset):
+    """A real process killed with SIGKILL mid-run: the rerun finishes from its shards."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    reference = run(tiny_dataset, tmp_path / "ref", 1)
+    out = tmp_path / "out"
+    ids = labelled_ids(tiny_dataset)
+    driver = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        import ich.extract as X
+        real = X._shard_job
+        def slow(job):  # slow shards, so the kill lands mid-run
+            time.sleep(0.3)
+            return real(job)
+        X._shard_job = slow
+        X.extract({ids!r}, Path({str(tiny_dataset[0] / "stage_2_train")!r}), Path({str(out)!r}),
+                  X.Settings(32, ((40, 80), (80, 200), (600, 2800)), 7), 1)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", driver], cwd=str(Path(__file__).parents[1]))
+    work = tmp_path / "out.partial"
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(work.glob("shard_*.json"))) < 2:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = len(list(work.glob("shard_*.json")))
+    assert 2 <= finished < -(-len(ids) // 7), "killed mid-way"
+    assert not (out / "images.npy").exists()
+    assert run(tiny_dataset, out, 1) == reference
