@@ -1,9 +1,10 @@
 """Reading one RSNA CT slice into Hounsfield units, fast, with a reason for every failure.
 
-The fast path reads the header with pydicom and views the native PixelData bytes directly
-(no pixel handler), which is bit-exact with `pixel_array` for the uncompressed syntaxes the
-challenge uses (tests prove it). Compressed syntaxes are rejected: the RSNA data has none, and
-decoding them would need optional plugins that this project does not install.
+Files in the RSNA layout are read by the minimal parser in `dicom_fast`, anything else by
+pydicom; either way the native PixelData bytes are viewed directly (no pixel handler), which is
+bit-exact with `pixel_array` for the uncompressed syntaxes the challenge uses (tests prove it).
+Compressed syntaxes are rejected: the RSNA data has none, and decoding them would need optional
+plugins that this project does not install.
 """
 
 from __future__ import annotations

@@ -109,11 +109,12 @@ def _shard_job(job: tuple[int, list[str], Path, Settings, Path]) -> int:
     k, ids, dicom_dir, settings, work = job
     images, rows, rejected = extract_shard(ids, dicom_dir, settings)
     npy, meta = _shard_paths(work, k)
-    with open(npy.with_suffix(".tmp"), "wb") as f:
+    npy_tmp, meta_tmp = npy.with_name(npy.name + ".tmp"), meta.with_name(meta.name + ".tmp")
+    with open(npy_tmp, "wb") as f:
         np.save(f, images)
-    os.replace(npy.with_suffix(".tmp"), npy)
-    meta.with_suffix(".tmp").write_text(json.dumps({"rows": rows, "rejected": rejected}))
-    os.replace(meta.with_suffix(".tmp"), meta)
+    os.replace(npy_tmp, npy)
+    meta_tmp.write_text(json.dumps({"rows": rows, "rejected": rejected}))
+    os.replace(meta_tmp, meta)
     return len(ids)
 
 
@@ -185,6 +186,11 @@ def assemble(blocks: list[np.ndarray], rows: list, out: Path, s: Settings) -> pd
     images.flush()
     del images
     os.replace(tmp, out / "images.npy")
+    return index_frame(rows)
+
+
+def index_frame(rows: list) -> pd.DataFrame:
+    """The index of `load_images` rows: array row, identifiers, z and position in the series."""
     index = pd.DataFrame(rows, columns=INDEX_COLUMNS[1:])
     index.insert(0, "row", np.arange(len(index)))
     index["z"] = index["z"].astype(float)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ich import LABELS, SUBTYPES
@@ -81,3 +82,16 @@ def to_wide(long: pd.DataFrame, source: str = "labels") -> tuple[pd.DataFrame, d
         "prevalence": {s: round(float(wide[s].mean()), 4) for s in LABELS},
     }
     return wide, report
+
+
+def long_format(
+    wide: pd.DataFrame, duplicate_ids: list[str] = (), rng: np.random.Generator | None = None
+) -> pd.DataFrame:
+    """RSNA's `ID,Label` rows, six per image in LABELS order; `duplicate_ids` listed twice."""
+    table = pd.concat([wide, wide[wide["ID"].isin(list(duplicate_ids))]], ignore_index=True)
+    if rng is not None:  # the real file lists images in no particular order
+        table = table.iloc[rng.permutation(len(table))]
+    ids = pd.Series(np.repeat(table["ID"].to_numpy(), len(LABELS)))
+    subtypes = pd.Series(np.tile(np.array(LABELS, dtype=object), len(table)))
+    labels = table[list(LABELS)].to_numpy().reshape(-1)
+    return pd.DataFrame({"ID": ids + "_" + subtypes, "Label": labels})

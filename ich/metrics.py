@@ -33,26 +33,27 @@ def _average_ranks(x: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def _thresholds(y: np.ndarray, p: np.ndarray):
+    """At each distinct score, highest first: (score, true positives, predicted positives)."""
+    order = np.argsort(-np.asarray(p), kind="mergesort")
+    p_sorted, y_sorted = np.asarray(p)[order], np.asarray(y).astype(bool)[order]
+    last = np.r_[np.diff(p_sorted) != 0, True]
+    return p_sorted[last], np.cumsum(y_sorted)[last], np.arange(1, len(y_sorted) + 1)[last]
+
+
 def roc_curve(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(fpr, tpr, thresholds), one point per distinct score, from (0, 0) to (1, 1)."""
     y = np.asarray(y).astype(bool)
-    order = np.argsort(-np.asarray(p), kind="mergesort")
-    p_sorted, y_sorted = np.asarray(p)[order], y[order]
-    last = np.r_[np.diff(p_sorted) != 0, True]
-    tp, fp = np.cumsum(y_sorted)[last], np.cumsum(~y_sorted)[last]
+    scores, tp, k = _thresholds(y, p)
     tpr = np.r_[0, tp / max(1, y.sum())]
-    fpr = np.r_[0, fp / max(1, (~y).sum())]
-    return fpr, tpr, np.r_[np.inf, p_sorted[last]]
+    fpr = np.r_[0, (k - tp) / max(1, (~y).sum())]
+    return fpr, tpr, np.r_[np.inf, scores]
 
 
 def pr_curve(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(recall, precision) at each distinct score threshold, highest threshold first."""
-    y = np.asarray(y).astype(bool)
-    order = np.argsort(-np.asarray(p), kind="mergesort")
-    p_sorted, y_sorted = np.asarray(p)[order], y[order]
-    last = np.r_[np.diff(p_sorted) != 0, True]
-    tp, k = np.cumsum(y_sorted)[last], np.arange(1, len(y) + 1)[last]
-    return tp / max(1, y.sum()), tp / k
+    _, tp, k = _thresholds(y, p)
+    return tp / max(1, np.asarray(y).astype(bool).sum()), tp / k
 
 
 def average_precision(y: np.ndarray, p: np.ndarray) -> float:

@@ -14,7 +14,8 @@ import pandas as pd
 
 from ich import LABELS
 from ich.batches import gather, neighbour_rows
-from ich.extract import INDEX_COLUMNS, Settings, add_positions, load_images
+from ich.extract import Settings, index_frame, load_images
+from ich.labels import long_format
 
 
 def find_dicoms(inputs: list[Path]) -> list[Path]:
@@ -41,10 +42,7 @@ def predict_files(model, prep: dict, files: list[Path], batch_size: int = 64):
     """(index with one row per usable slice, probabilities (n, 6), rejected files)."""
     settings = Settings(prep["resolution"], tuple(tuple(w) for w in prep["windows"]))
     images, rows, rejected = load_images(files, settings)
-    index = pd.DataFrame(rows, columns=INDEX_COLUMNS[1:])
-    index.insert(0, "row", np.arange(len(index)))
-    index["z"] = index["z"].astype(float)
-    index = add_positions(index)
+    index = index_frame(rows)
     context = neighbour_rows(index) if prep.get("context") else None
     probs = np.zeros((len(index), len(LABELS)))
     for start in range(0, len(index), batch_size):
@@ -63,14 +61,8 @@ def submission(
 ) -> pd.DataFrame:
     """Kaggle's `ID,Label` rows, six per image. With `order` (the sample submission's IDs) the
     rows follow it, and images that could not be read get the `fallback` (training prior)."""
-    long = pd.DataFrame(
-        {
-            "ID": np.repeat(index["ID"].to_numpy(), len(LABELS)).astype(object)
-            + "_"
-            + np.tile(np.array(LABELS, dtype=object), len(index)),
-            "Label": probs.reshape(-1),
-        }
-    )
+    wide = pd.DataFrame(probs, columns=list(LABELS)).assign(ID=index["ID"].to_numpy())
+    long = long_format(wide)
     if order is None:
         return long
     by_id = long.set_index("ID")["Label"]

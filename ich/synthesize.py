@@ -23,6 +23,7 @@ from ich.cohort import (
     position,
 )
 from ich.dicom_write import SliceHeader, encode, truncate, write
+from ich.labels import long_format
 from ich.manifest import manifest_path, with_md5
 from ich.phantom import Frame, render
 from ich.reports import progress
@@ -118,19 +119,6 @@ def labels_from_areas(truth: pd.DataFrame, min_visible_mm2: float) -> pd.DataFra
         out[s] = (truth[f"{s}_mm2"] >= min_visible_mm2).astype(int)
     out["any"] = out[list(SUBTYPES)].max(axis=1)
     return out
-
-
-def long_format(
-    wide: pd.DataFrame, duplicate_ids: list[str] = (), rng: np.random.Generator | None = None
-) -> pd.DataFrame:
-    """RSNA's `ID,Label` rows, six per image in LABELS order; `duplicate_ids` listed twice."""
-    table = pd.concat([wide, wide[wide["ID"].isin(list(duplicate_ids))]], ignore_index=True)
-    if rng is not None:  # the real file lists images in no particular order
-        table = table.iloc[rng.permutation(len(table))]
-    ids = pd.Series(np.repeat(table["ID"].to_numpy(), len(LABELS)))
-    subtypes = pd.Series(np.tile(np.array(LABELS, dtype=object), len(table)))
-    labels = table[list(LABELS)].to_numpy().reshape(-1)
-    return pd.DataFrame({"ID": ids + "_" + subtypes, "Label": labels})
 
 
 def publish(tmp: Path, final: Path) -> None:
