@@ -4,7 +4,7 @@
 (b) the seed notebook's loop: dcmread + pixel_array + bilinear resize, one process;
 (c) the floor: raw bytes + int16 HU + area downsample in numpy, one process.
 Prints images/s (median of --repeats runs) and the target ratios.
-Usage: python benchmarks/extract_throughput.py [--patients 12] [--resolution 64]
+Usage: python benchmarks/extract_throughput.py [--patients 100] [--resolution 64] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the extract stage does
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -67,12 +68,13 @@ def floor_parallel(files: list[Path], size: int, workers: int) -> None:
         pool.starmap(floor_loop, [(c, size) for c in chunks])
 
 
-def interleaved(variants: dict, repeats: int) -> dict[str, float]:
+def interleaved(variants: dict, repeats: int, before=lambda: None) -> dict[str, float]:
     """Median seconds per variant, the variants run in turn in each round, so that drift in
-    the machine's load affects them alike."""
+    the machine's load affects them alike. `before` runs, untimed, before each variant."""
     times: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(repeats):
         for name, fn in variants.items():
+            before()
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)
@@ -81,7 +83,7 @@ def interleaved(variants: dict, repeats: int) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--patients", type=int, default=40)
+    ap.add_argument("--patients", type=int, default=100, help="30 slices each")
     ap.add_argument("--resolution", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
@@ -93,7 +95,7 @@ def main() -> None:
         files = sorted((root / "stage_2_train").glob("*.dcm"))
         ids = [f.stem for f in files]
         n = len(files)
-        settings = Settings(args.resolution, WINDOWS, shard_size=128)
+        settings = Settings(args.resolution, WINDOWS, shard_size=256)
         for f in files:  # warm the page cache, so every variant reads from memory
             f.read_bytes()
         print(
@@ -111,7 +113,12 @@ def main() -> None:
             "c_numpy_floor": lambda: floor_loop(files, args.resolution),
             "c_floor_all_workers": lambda: floor_parallel(files, args.resolution, cores),
         }
-        rates = {name: n / t for name, t in interleaved(variants, args.repeats).items()}
+        def clean() -> None:  # a real run starts without the previous run's output
+            for out in ("o1", "o2"):
+                shutil.rmtree(root / out, ignore_errors=True)
+
+        timed = interleaved(variants, args.repeats, clean)
+        rates = {name: n / t for name, t in timed.items()}
         for name, rate in rates.items():
             print(f"{name:24s} {rate:8.0f} images/s")
         a1, an = rates["a_extract_1_worker"], rates["a_extract_all_workers"]

@@ -19,6 +19,7 @@ from pydicom import config
 from pydicom.errors import InvalidDicomError
 
 from ich import dicom_fast
+from ich.image import AIR_HU, CODE_MAX
 
 config.settings.reading_validation_mode = config.IGNORE  # RSNA UIDs are 'ID_...' by design
 
@@ -27,7 +28,8 @@ NATIVE_SYNTAXES = {
     "1.2.840.10008.1.2.1": "<",  # explicit VR little endian
     "1.2.840.10008.1.2.2": ">",  # explicit VR big endian (retired)
 }
-HU_RANGE = (-1024, 3071)  # beyond this nothing is anatomy: extreme 16-bit values are clipped
+# Beyond this nothing is anatomy: extreme 16-bit values are clipped. HU + 1024 fits 12 bits.
+HU_RANGE = (AIR_HU, AIR_HU + CODE_MAX)
 
 # Identifiers the pipeline keeps; nothing else from the header (names, dates) leaves this module.
 ID_TAGS = ("SOPInstanceUID", "PatientID", "StudyInstanceUID", "SeriesInstanceUID")
@@ -92,19 +94,17 @@ def stored_pixels(ds) -> np.ndarray:
     raw = ds.PixelData
     if len(raw) < rows * cols * 2:
         raise Unusable("truncated_pixel_data", f"{len(raw)} of {rows * cols * 2} bytes")
-    signed = int(ds.PixelRepresentation) == 1
-    dtype = np.dtype("i2" if signed else "u2").newbyteorder(NATIVE_SYNTAXES[syntax])
-    pixels = np.frombuffer(raw, dtype, rows * cols).reshape(rows, cols)
+    order = NATIVE_SYNTAXES[syntax]
+    pixels = np.frombuffer(raw, np.dtype("u2").newbyteorder(order), rows * cols)
+    pixels = pixels.reshape(rows, cols).astype(np.uint16, copy=False)  # native: copies if ">"
     bits = int(ds.BitsStored)
-    if bits < 16:  # ignore whatever sits in the unused high bits; sign-extend if signed
-        unsigned = pixels.view(pixels.dtype.newbyteorder("=").str.replace("i", "u")) & (
-            (1 << bits) - 1
-        )
-        if not signed:
-            return unsigned.astype(np.uint16, copy=False)
-        shifted = (unsigned << (16 - bits)).view(np.int16)
-        return shifted >> (16 - bits)  # arithmetic shift restores the sign
-    return pixels.astype(pixels.dtype.newbyteorder("="), copy=False)
+    if int(ds.PixelRepresentation) == 1:
+        if bits < 16:  # sign-extend from BitsStored; the shift drops the unused high bits
+            return (pixels << np.uint16(16 - bits)).view(np.int16) >> (16 - bits)
+        return pixels.view(np.int16)
+    if bits < 16 and pixels.max() >= 1 << bits:  # something in the unused high bits: drop it
+        return pixels & np.uint16((1 << bits) - 1)  # (a read-only scan costs half the mask)
+    return pixels
 
 
 def rescale(ds) -> tuple[float, float]:
@@ -149,6 +149,38 @@ def to_hu(pixels: np.ndarray, ds) -> np.ndarray:
     return hu
 
 
+def hu_codes(pixels: np.ndarray, ds) -> np.ndarray | None:
+    """HU + 1024 as uint16 in 0..4095 (HU clipped to HU_RANGE) computed in integers, or None
+    when HU is not an integer shift of the stored values (slope != 1, fractional intercept).
+
+    Every RSNA file qualifies, at one pass at most for the usual encodings: 12-bit unsigned
+    with intercept -1024 already is the code; int16 needs only the clip (padding of -2000 or
+    -3000 HU, extreme values). `to_hu` gives the same HU as floats; tests check it."""
+    slope, intercept = rescale(ds)
+    if slope != 1 or intercept != round(intercept) or pixels.dtype.itemsize != 2:
+        return None
+    if is_wrapped(ds):  # HU = (stored + intercept + 1000) mod 4096 - 1000, see `unwrap`
+        if not 0 <= intercept + 1000 <= 60000:
+            return None
+        codes = pixels + np.uint16(intercept + 1000)
+        codes &= 4095
+        codes += np.uint16(-1000 - HU_RANGE[0])  # code = HU + 1024
+        np.minimum(codes, CODE_MAX, out=codes)
+        return codes
+    shift = int(intercept) - HU_RANGE[0]  # code = stored + shift
+    lo, hi = _stored_range(pixels, ds)
+    kind = np.iinfo(pixels.dtype)
+    floor, ceiling = max(-shift, kind.min), min(CODE_MAX - shift, kind.max)
+    if not -(2**15) <= floor <= ceiling < 2**15:
+        return None  # the codes would not fit the arithmetic below
+    if not (lo + shift >= 0 and hi + shift <= CODE_MAX):
+        pixels = np.clip(pixels, floor, ceiling)
+    signed = pixels.view(pixels.dtype.str.replace("u", "i"))  # every value fits, checked above
+    if shift:
+        signed = signed + np.int16(shift)
+    return signed.view(np.uint16)
+
+
 def _stored_range(pixels: np.ndarray, ds) -> tuple[float, float]:
     """The range of stored values BitsStored allows (0..4095 for unsigned 12 bit)."""
     if pixels.dtype == np.int32:  # unwrapped quirk values
@@ -173,12 +205,17 @@ def read_slice(path: Path | str, fast: bool = True) -> Slice:
     return Slice(hu=to_hu(stored_pixels(ds), ds), **describe(ds))
 
 
-def describe(ds) -> dict:
-    """The identifiers, z and display window of a slice (nothing else leaves this module)."""
+def identifiers(ds) -> tuple[list[str], float]:
+    """The ID_TAGS values and z (ImagePositionPatient[2], NaN when absent): all the index keeps."""
     try:
         z = float(ds.ImagePositionPatient[2])
     except (AttributeError, IndexError, TypeError, ValueError):
         z = float("nan")
-    ids = {tag: str(ds.get(tag, "")) for tag in ID_TAGS}
+    return [str(ds.get(tag, "")) for tag in ID_TAGS], z
+
+
+def describe(ds) -> dict:
+    """The identifiers, z and display window of a slice (nothing else leaves this module)."""
+    ids, z = identifiers(ds)
     window = (_first(ds.get("WindowCenter", 40)), _first(ds.get("WindowWidth", 80)))
-    return {"ids": ids, "z": z, "window": window}
+    return {"ids": dict(zip(ID_TAGS, ids, strict=True)), "z": z, "window": window}

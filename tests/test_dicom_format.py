@@ -185,3 +185,22 @@ def test_truncated_file_fails_to_decode(tiny_dataset):
     assert err.value.reason == "truncated_pixel_data"
     with pytest.raises(Exception):  # noqa: B017 - pydicom's own decoder fails too
         _ = pydicom.dcmread(path).pixel_array
+
+
+@pytest.mark.parametrize("syntax", ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"])
+@pytest.mark.parametrize("bits, signed", [(12, 0), (12, 1), (16, 0), (16, 1)])
+def test_stored_pixels_match_pixel_array_for_any_bits(syntax, bits, signed):
+    """Both byte orders, signed or not, with garbage in the unused high bits."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = syntax
+    ds.Rows = ds.Columns = 16
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, bits, bits - 1
+    ds.PixelRepresentation, ds.SamplesPerPixel = signed, 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    raw = np.random.default_rng(bits + signed).integers(0, 65536, (16, 16)).astype(np.uint16)
+    order = ">" if syntax.endswith(".2.2") else "<"
+    ds.PixelData = raw.astype(np.dtype("u2").newbyteorder(order)).tobytes()
+    assert np.array_equal(stored_pixels(ds), ds.pixel_array)

@@ -247,3 +247,81 @@ def test_sigkilled_run_resumes_to_the_same_bytes(tmp_path, tiny_dataset):
     assert 2 <= finished < -(-len(ids) // 7), "killed mid-way"
     assert not (out / "images.npy").exists()
     assert run(tiny_dataset, out, 1) == reference
+
+
+def float_route(ds, s: X.Settings) -> np.ndarray:
+    """The general route, by hand: float HU, pad, area resize, window."""
+    from ich.dicom_read import stored_pixels, to_hu
+    from ich.image import pad_square, resize_area, window
+
+    hu = to_hu(stored_pixels(ds), ds)
+    return window(resize_area(pad_square(hu), s.resolution), list(s.windows))
+
+
+@pytest.mark.parametrize("which", ["fixture", "synthetic"])
+def test_integer_route_gives_the_float_routes_bytes(which, request, tiny_dataset):
+    """The fast route (12-bit HU codes, exact block sums, a lookup table) is taken by every
+    RSNA-like file and gives exactly the bytes of the general float route."""
+    from ich.dicom_read import hu_codes, read_dataset, stored_pixels
+
+    if which == "fixture":
+        files = request.getfixturevalue("fixture_files")
+    else:
+        folder = tiny_dataset[0] / "stage_2_train"
+        files = [p for p in sorted(folder.glob("*.dcm")) if p.stem != "ID_6431af929"]
+    taken = 0
+    for resolution in (16, 64, 128):
+        s = X.Settings(resolution, SETTINGS.windows)
+        for path in files:
+            ds = read_dataset(path)
+            taken += hu_codes(stored_pixels(ds), ds) is not None
+            assert np.array_equal(X.preprocessed(ds, s), float_route(ds, s)), (path.name, s)
+    assert taken == 3 * len(files), "every RSNA encoding qualifies for the integer route"
+
+
+@pytest.mark.parametrize(
+    "bits, signed, intercept",
+    [
+        (12, 0, -1024),
+        (16, 1, -1024),
+        (16, 1, -1000),
+        (12, 0, 0),
+        (12, 0, 1),
+        (16, 0, -1024),
+        (16, 1, -2048),
+        (16, 1, 7),
+        (12, 1, -1024),
+        (16, 1, -30000),
+    ],
+)
+def test_hu_codes_are_clipped_hu_plus_1024(bits, signed, intercept):
+    """Every encoding, any stored value (extremes and garbage high bits included)."""
+    from ich.dicom_read import HU_RANGE, hu_codes, to_hu
+
+    ds = pydicom.Dataset()
+    ds.BitsStored, ds.PixelRepresentation = bits, signed
+    ds.RescaleSlope, ds.RescaleIntercept = "1", str(intercept)
+    rng = np.random.default_rng(abs(intercept) + bits)
+    dtype = np.int16 if signed else np.uint16
+    info = np.iinfo(dtype)
+    stored = rng.integers(info.min, info.max, (64, 64), endpoint=True).astype(dtype)
+    if bits < 16:  # what stored_pixels hands over: the BitsStored range only
+        stored = stored.view(np.uint16) & np.uint16(4095)
+        stored = ((stored << 4).view(np.int16) >> 4) if signed else stored
+    stored.flat[:4] = [info.min, info.max, 0, 4095] if bits == 16 else [0, 1, 2, 3]
+    codes = hu_codes(stored, ds)
+    assert codes is not None and codes.dtype == np.uint16
+    expected = to_hu(stored, ds)
+    assert expected.min() >= HU_RANGE[0] and expected.max() <= HU_RANGE[1]
+    assert np.array_equal(codes.astype(np.float32) - 1024, expected)
+
+
+def test_hu_codes_decline_what_is_not_an_integer_shift():
+    from ich.dicom_read import hu_codes
+
+    ds = pydicom.Dataset()
+    ds.BitsStored, ds.PixelRepresentation = 16, 1
+    stored = np.zeros((4, 4), np.int16)
+    for slope, intercept in [("2", "-1024"), ("1", "-1024.5")]:
+        ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
+        assert hu_codes(stored, ds) is None
