@@ -10,7 +10,7 @@ from ich import LABELS
 
 
 def neighbour_rows(index: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """For each extracted row, the rows of the previous and next slice of its series (by z).
+    """For each array row, the rows of the previous and next slice of its series (by z).
 
     The first and last slice of a series are their own missing neighbour.
     """
@@ -22,7 +22,9 @@ def neighbour_rows(index: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     prev, nxt = rows.copy(), rows.copy()
     prev[1:][same_prev] = rows[:-1][same_prev]
     nxt[:-1][same_prev] = rows[1:][same_prev]
-    out_prev, out_next = np.empty(len(index), int), np.empty(len(index), int)
+    # Indexed by array row; rows of rejected files (blank, never asked for) point to themselves.
+    size = int(rows.max()) + 1 if len(rows) else 0
+    out_prev, out_next = np.arange(size), np.arange(size)
     out_prev[rows], out_next[rows] = prev, nxt
     return out_prev, out_next
 

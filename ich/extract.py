@@ -1,8 +1,11 @@
 """DICOM slices -> one memory-mappable uint8 array of windowed, area-resized images, plus an index.
 
-Work is cut into shards of consecutive IDs. Each shard is written atomically to a work folder
-beside the output, so a killed run resumes where it stopped, and the final files are assembled
-in shard order: the bytes do not depend on the number of workers or the order shards finish.
+Row i of images.npy is the i-th requested ID in sorted order; a rejected ID keeps a blank row
+(the index lists the rows in use). Work is cut into shards of consecutive IDs, written straight
+into their rows of one file in a work folder beside the output, each marked done by a small
+file written after its images. A killed run resumes where it stopped; the complete file is
+renamed into place at the end. The bytes depend neither on the number of workers nor on the
+order shards finish.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def load_images(paths: list[Path] | list[str], s: Settings) -> tuple[np.ndarray,
             ids, z = identifiers(ds)
             if ids[0] not in ("", image_id):
                 raise Unusable("id_mismatch", f"SOPInstanceUID {ids[0]}")
-            images[len(rows)] = preprocessed(ds, s)
+            preprocessed(ds, s, out=images[len(rows)])
         except Unusable as e:
             rejected.append((image_id, str(path), e.reason, e.detail))
             continue
@@ -71,19 +74,25 @@ def load_images(paths: list[Path] | list[str], s: Settings) -> tuple[np.ndarray,
     return images[: len(rows)], rows, rejected
 
 
-def preprocessed(ds, s: Settings) -> np.ndarray:
-    """(resolution, resolution, C) uint8 windowed, area-averaged image of one slice.
+def preprocessed(ds, s: Settings, out: np.ndarray | None = None) -> np.ndarray:
+    """(resolution, resolution, C) uint8 windowed, area-averaged image of one slice (into
+    `out` if given).
 
     Square images with whole blocks (every 512x512 RSNA slice) take the integer route: HU codes,
     exact block sums, a lookup table of windowed bytes. The rest take the float route. Both give
-    the same bytes for the same HU (tests check it)."""
+    the same bytes for the same HU (tests check it). The pixel buffer of a fast-read header is
+    reused as work space: read the slice again to use its pixels after this."""
     pixels = stored_pixels(ds)
     n_rows, n_cols = pixels.shape
     if n_rows == n_cols and n_rows % s.resolution == 0 and n_rows // s.resolution <= 64:
-        codes = hu_codes(pixels, ds)
+        codes = hu_codes(pixels, ds, in_place=pixels.flags.writeable)
         if codes is not None:
-            return codes_to_windows(codes, s.resolution, s.windows)
-    return window(resize_area(pad_square(to_hu(pixels, ds)), s.resolution), list(s.windows))
+            return codes_to_windows(codes, s.resolution, s.windows, out)
+    image = window(resize_area(pad_square(to_hu(pixels, ds)), s.resolution), list(s.windows))
+    if out is None:
+        return image
+    out[...] = image
+    return out
 
 
 def extract_shard(ids: list[str], dicom_dir: Path, s: Settings) -> tuple[np.ndarray, list, list]:
@@ -91,21 +100,48 @@ def extract_shard(ids: list[str], dicom_dir: Path, s: Settings) -> tuple[np.ndar
     return load_images([os.path.join(folder, f"{i}.dcm") for i in ids], s)
 
 
-def _shard_paths(work: Path, k: int) -> tuple[Path, Path]:
-    """A shard's images (.npy) and its rows and rejections (.json, written last: the marker)."""
-    return work / f"shard_{k:06d}.npy", work / f"shard_{k:06d}.json"
+def _marker(work: Path, k: int) -> Path:
+    """A shard's rows and rejections, written once its images are in place: the shard is done."""
+    return work / f"shard_{k:06d}.json"
 
 
-def _shard_job(job: tuple[int, list[str], Path, Settings, Path]) -> int:
-    k, ids, dicom_dir, settings, work = job
-    images, rows, rejected = extract_shard(ids, dicom_dir, settings)
-    npy, meta = _shard_paths(work, k)
-    npy_tmp, meta_tmp = npy.with_name(npy.name + ".tmp"), meta.with_name(meta.name + ".tmp")
-    with open(npy_tmp, "wb") as f:
-        np.save(f, images)
-    os.replace(npy_tmp, npy)
-    meta_tmp.write_text(json.dumps({"rows": rows, "rejected": rejected}))
-    os.replace(meta_tmp, meta)
+def _create_images(path: Path, n: int, s: Settings) -> int:
+    """An images.npy of n blank rows (a sparse file), and the offset of its first row."""
+    with open(path, "wb") as f:
+        shape = (n, s.resolution, s.resolution, len(s.windows))
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": "|u1", "fortran_order": False, "shape": shape}
+        )
+        start = f.tell()
+        f.truncate(start + n * s.resolution**2 * len(s.windows))
+    return start
+
+
+def _shard_job(job: tuple[int, int, list[str], Path, Settings, Path, int]) -> int:
+    """Extract one shard and write its images into their rows of the shared images file (row
+    = position of the ID among all requested IDs; rejected IDs keep a blank row)."""
+    k, first_row, ids, dicom_dir, s, work, offset = job
+    images, rows, rejected = extract_shard(ids, dicom_dir, s)
+    block = np.zeros((len(ids), *images.shape[1:]), np.uint8)
+    slots = {image_id: first_row + i for i, image_id in enumerate(ids)}
+    kept = [slots[r[0]] for r in rows]
+    block[np.array(kept, int) - first_row] = images
+    fd = os.open(work / "images.npy", os.O_WRONLY)
+    try:
+        data, at = memoryview(block).cast("B"), offset + first_row * block[0].nbytes
+        while data:  # distinct byte ranges per shard: workers never overlap
+            written = os.pwrite(fd, data, at)
+            data, at = data[written:], at + written
+    finally:
+        os.close(fd)
+    marker = _marker(work, k)
+    tmp = marker.with_name(marker.name + ".tmp")
+    tmp.write_text(
+        json.dumps(
+            {"rows": [[slot, *r] for slot, r in zip(kept, rows, strict=True)], "rejected": rejected}
+        )
+    )
+    os.replace(tmp, marker)
     return len(ids)
 
 
@@ -117,13 +153,22 @@ def _run(jobs: list, workers: int) -> Iterator[int]:
         yield from pool.imap_unordered(_shard_job, jobs)
 
 
-def prepare_work(work: Path, key: str) -> None:
-    """Keep a previous partial run only if it was for the same inputs and settings."""
-    stamp = work / "key.txt"
+def prepare_work(work: Path, key: str, n: int, s: Settings) -> int:
+    """Keep a previous partial run only if it was for the same inputs and settings; returns
+    the offset of the first image row in work/images.npy."""
+    stamp, images = work / "key.txt", work / "images.npy"
     if work.exists() and (not stamp.exists() or stamp.read_text() != key):
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(key)
+    if not (stamp.exists() and images.exists()):
+        for marker in work.glob("shard_*.json"):  # their images went with the old file
+            marker.unlink()
+        _create_images(images, n, s)
+        stamp.write_text(key)
+    with open(images, "rb") as f:
+        np.lib.format.read_magic(f)
+        np.lib.format.read_array_header_1_0(f)
+        return f.tell()
 
 
 def extract(
@@ -136,54 +181,42 @@ def extract(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write out/images.npy and return (index, rejected). Resumes from out/../<name>.partial.
 
-    Raises TooManyRejected before writing anything when too many files are unusable.
+    Each worker writes its shards' images straight into their rows of one file, renamed into
+    place when all are done: no second copy, no serial assembly. Raises TooManyRejected before
+    writing anything when too many files are unusable.
     """
     ids = sorted(ids)
     work = out.with_name(out.name + ".partial")
-    prepare_work(work, settings.key(ids, dicom_dir))
+    offset = prepare_work(work, settings.key(ids, dicom_dir), len(ids), settings)
     n = settings.shard_size
-    shards = [ids[i : i + n] for i in range(0, len(ids), n)]
     todo = [
-        (k, sh, dicom_dir, settings, work)
-        for k, sh in enumerate(shards)
-        if not _shard_paths(work, k)[1].exists()
+        (k, i, ids[i : i + n], dicom_dir, settings, work, offset)
+        for k, i in enumerate(range(0, len(ids), n))
+        if not _marker(work, k).exists()
     ]
-    done = len(ids) - sum(len(j[1]) for j in todo)
+    done = len(ids) - sum(len(j[2]) for j in todo)
     with progress(total=len(ids), initial=done, unit="slice", desc="extract") as bar:
         for count in _run(todo, workers):
             bar.update(count)
-    metas = [json.loads(_shard_paths(work, k)[1].read_text()) for k in range(len(shards))]
+    metas = [json.loads(_marker(work, k).read_text()) for k in range(-(-len(ids) // n))]
     rejected = pd.DataFrame(
         [r for m in metas for r in m["rejected"]], columns=["ID", "path", "reason", "detail"]
     )
     check_rejected(rejected, len(ids), max_rejected_fraction)
-    blocks = [_shard_paths(work, k)[0] for k in range(len(shards))]
-    index = assemble(blocks, [r for m in metas for r in m["rows"]], out, settings)
-    shutil.rmtree(work)
-    return index, rejected
-
-
-def assemble(blocks: list[Path], rows: list, out: Path, s: Settings) -> pd.DataFrame:
-    """Concatenate the shards' images, in order, into one images.npy (memory bounded by a
-    shard). Plain reads and writes: a memmap cost twice the time in page faults and msync."""
-    shapes = [np.load(b, mmap_mode="r").shape for b in blocks]
-    shape = (sum(sh[0] for sh in shapes), s.resolution, s.resolution, len(s.windows))
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / "images.tmp.npy"
-    with open(tmp, "wb") as f:
-        np.lib.format.write_array_header_1_0(
-            f, {"descr": "|u1", "fortran_order": False, "shape": shape}
-        )
-        for block in blocks:
-            f.write(np.load(block).data)
-    os.replace(tmp, out / "images.npy")
-    return index_frame(rows)
+    os.replace(work / "images.npy", out / "images.npy")
+    shutil.rmtree(work)
+    return index_frame([r for m in metas for r in m["rows"]], numbered=True), rejected
 
 
-def index_frame(rows: list) -> pd.DataFrame:
-    """The index of `load_images` rows: array row, identifiers, z and position in the series."""
-    index = pd.DataFrame(rows, columns=INDEX_COLUMNS[1:])
-    index.insert(0, "row", np.arange(len(index)))
+def index_frame(rows: list, numbered: bool = False) -> pd.DataFrame:
+    """The index of `load_images` rows (led by their array row when `numbered`, else rows
+    0, 1, ...): array row, identifiers, z and position in the series."""
+    if numbered:
+        index = pd.DataFrame(rows, columns=INDEX_COLUMNS)
+    else:
+        index = pd.DataFrame(rows, columns=INDEX_COLUMNS[1:])
+        index.insert(0, "row", np.arange(len(index)))
     index["z"] = index["z"].astype(float)
     return add_positions(index)
 

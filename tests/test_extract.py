@@ -97,6 +97,11 @@ def test_every_rejection_reason_from_a_real_file(tmp_path):
     ids = [*expected, good.stem]
     index, rejected = X.extract(ids, tmp_path, tmp_path / "out", SETTINGS, workers=1)
     assert index["ID"].tolist() == [good.stem]
+    images = np.load(tmp_path / "out" / "images.npy")
+    assert len(images) == len(ids), "row i is the i-th requested ID in sorted order"
+    row = sorted(ids).index(good.stem)
+    assert index["row"].tolist() == [row] and images[row].any()
+    assert not np.delete(images, row, axis=0).any(), "rejected IDs keep blank rows"
     got = dict(zip(rejected["ID"], rejected["reason"], strict=True))
     assert got == expected
     assert (rejected["path"].str.endswith(".dcm")).all()
@@ -275,7 +280,8 @@ def test_integer_route_gives_the_float_routes_bytes(which, request, tiny_dataset
         for path in files:
             ds = read_dataset(path)
             taken += hu_codes(stored_pixels(ds), ds) is not None
-            assert np.array_equal(X.preprocessed(ds, s), float_route(ds, s)), (path.name, s)
+            expected = float_route(ds, s)  # first: preprocessed consumes the read buffer
+            assert np.array_equal(X.preprocessed(ds, s), expected), (path.name, s)
     assert taken == 3 * len(files), "every RSNA encoding qualifies for the integer route"
 
 
