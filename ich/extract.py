@@ -31,7 +31,7 @@ from ich.dicom_read import (
     stored_pixels,
     to_hu,
 )
-from ich.image import codes_to_windows, pad_square, resize_area, window
+from ich.image import codes_to_windows, pad_square, resize_area, scratch, window
 from ich.reports import progress, write_csv, write_json
 
 INDEX_COLUMNS = ["row", "ID", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "z"]
@@ -54,24 +54,39 @@ class TooManyRejected(RuntimeError):
     pass
 
 
-def load_images(paths: list[Path] | list[str], s: Settings) -> tuple[np.ndarray, list, list]:
-    """Preprocessed images of the usable files (ID = file stem), their index rows, and
-    (id, path, reason, detail) for the rest. The one decoding path of extract and predict."""
-    images = np.empty((len(paths), s.resolution, s.resolution, len(s.windows)), np.uint8)
-    rows, rejected = [], []
-    for path in paths:
+def decode_into(
+    paths: list[Path] | list[str], s: Settings, out: np.ndarray
+) -> tuple[list[int], list, list]:
+    """Preprocess file i into out[i] (left blank when the file is unusable). Returns the
+    positions filled, their index rows (ID = file stem), and (id, path, reason, detail) for
+    the rest. The one decoding path of extract and predict."""
+    kept, rows, rejected = [], [], []
+    for i, path in enumerate(paths):
         image_id = os.path.splitext(os.path.basename(path))[0]
         try:
             ds = read_dataset(path)
             ids, z = identifiers(ds)
             if ids[0] not in ("", image_id):
                 raise Unusable("id_mismatch", f"SOPInstanceUID {ids[0]}")
-            preprocessed(ds, s, out=images[len(rows)])
+            preprocessed(ds, s, out=out[i])
         except Unusable as e:
+            out[i] = 0
             rejected.append((image_id, str(path), e.reason, e.detail))
             continue
+        kept.append(i)
         rows.append([image_id, *ids[1:], z])
-    return images[: len(rows)], rows, rejected
+    return kept, rows, rejected
+
+
+def image_shape(n: int, s: Settings) -> tuple[int, int, int, int]:
+    return n, s.resolution, s.resolution, len(s.windows)
+
+
+def load_images(paths: list[Path] | list[str], s: Settings) -> tuple[np.ndarray, list, list]:
+    """The usable files' images (in order), their index rows, and the rejections."""
+    images = np.empty(image_shape(len(paths), s), np.uint8)
+    kept, rows, rejected = decode_into(paths, s, images)
+    return images[kept], rows, rejected
 
 
 def preprocessed(ds, s: Settings, out: np.ndarray | None = None) -> np.ndarray:
@@ -95,11 +110,6 @@ def preprocessed(ds, s: Settings, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-def extract_shard(ids: list[str], dicom_dir: Path, s: Settings) -> tuple[np.ndarray, list, list]:
-    folder = str(dicom_dir)  # plain strings: pathlib cost ~10 us a slice here (measured)
-    return load_images([os.path.join(folder, f"{i}.dcm") for i in ids], s)
-
-
 def _marker(work: Path, k: int) -> Path:
     """A shard's rows and rejections, written once its images are in place: the shard is done."""
     return work / f"shard_{k:06d}.json"
@@ -108,9 +118,8 @@ def _marker(work: Path, k: int) -> Path:
 def _create_images(path: Path, n: int, s: Settings) -> int:
     """An images.npy of n blank rows (a sparse file), and the offset of its first row."""
     with open(path, "wb") as f:
-        shape = (n, s.resolution, s.resolution, len(s.windows))
         np.lib.format.write_array_header_1_0(
-            f, {"descr": "|u1", "fortran_order": False, "shape": shape}
+            f, {"descr": "|u1", "fortran_order": False, "shape": image_shape(n, s)}
         )
         start = f.tell()
         f.truncate(start + n * s.resolution**2 * len(s.windows))
@@ -121,11 +130,9 @@ def _shard_job(job: tuple[int, int, list[str], Path, Settings, Path, int]) -> in
     """Extract one shard and write its images into their rows of the shared images file (row
     = position of the ID among all requested IDs; rejected IDs keep a blank row)."""
     k, first_row, ids, dicom_dir, s, work, offset = job
-    images, rows, rejected = extract_shard(ids, dicom_dir, s)
-    block = np.zeros((len(ids), *images.shape[1:]), np.uint8)
-    slots = {image_id: first_row + i for i, image_id in enumerate(ids)}
-    kept = [slots[r[0]] for r in rows]
-    block[np.array(kept, int) - first_row] = images
+    folder = str(dicom_dir)  # plain strings: pathlib cost ~10 us a slice here (measured)
+    block = scratch(image_shape(len(ids), s), np.uint8)  # reused: no fresh pages per shard
+    kept, rows, rejected = decode_into([os.path.join(folder, f"{i}.dcm") for i in ids], s, block)
     fd = os.open(work / "images.npy", os.O_WRONLY)
     try:
         data, at = memoryview(block).cast("B"), offset + first_row * block[0].nbytes
@@ -136,11 +143,8 @@ def _shard_job(job: tuple[int, int, list[str], Path, Settings, Path, int]) -> in
         os.close(fd)
     marker = _marker(work, k)
     tmp = marker.with_name(marker.name + ".tmp")
-    tmp.write_text(
-        json.dumps(
-            {"rows": [[slot, *r] for slot, r in zip(kept, rows, strict=True)], "rejected": rejected}
-        )
-    )
+    numbered = [[first_row + i, *r] for i, r in zip(kept, rows, strict=True)]
+    tmp.write_text(json.dumps({"rows": numbered, "rejected": rejected}))
     os.replace(tmp, marker)
     return len(ids)
 

@@ -46,7 +46,7 @@ def test_each_encoding_extracts_identically(tmp_path):
     ):
         path = tmp_path / f"ID_00000000{i}.dcm"
         write(path, header(path.stem, enc, icpt), encode(hu, enc, icpt))
-        images, rows, rejected = X.extract_shard([path.stem], tmp_path, SETTINGS)
+        images, rows, rejected = X.load_images([path], SETTINGS)
         assert not rejected and len(rows) == 1
         arrays[(enc, icpt)] = images[0]
     first = next(iter(arrays.values()))
