@@ -31,7 +31,7 @@ from ich.dicom_read import (
     stored_pixels,
     to_hu,
 )
-from ich.image import codes_to_windows, pad_square, resize_area, scratch, window
+from ich.image import code_windows, pad_square, resize_area, scratch, window
 from ich.reports import progress, write_csv, write_json
 
 INDEX_COLUMNS = ["row", "ID", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "z"]
@@ -102,7 +102,7 @@ def preprocessed(ds, s: Settings, out: np.ndarray | None = None) -> np.ndarray:
     if n_rows == n_cols and n_rows % s.resolution == 0 and n_rows // s.resolution <= 64:
         codes = hu_codes(pixels, ds, in_place=pixels.flags.writeable)
         if codes is not None:
-            return codes_to_windows(codes, s.resolution, s.windows, out)
+            return code_windows(n_rows, s.resolution, s.windows)(codes, out)
     image = window(resize_area(pad_square(to_hu(pixels, ds)), s.resolution), list(s.windows))
     if out is None:
         return image
