@@ -179,7 +179,7 @@ def hu_codes(pixels: np.ndarray, ds, in_place: bool = False) -> np.ndarray | Non
         return None  # the codes would not fit the arithmetic below
     work = pixels if in_place else scratch(pixels.shape, pixels.dtype)
     if not (lo + shift >= 0 and hi + shift <= CODE_MAX):
-        pixels = np.clip(pixels, floor, ceiling, out=work)
+        pixels = pixels.clip(floor, ceiling, out=work)  # the method: np.clip adds 2.5 us
     signed = pixels.view(np.int16)  # every value fits, checked above
     if shift:
         signed = np.add(signed, np.int16(shift), out=work.view(np.int16))
