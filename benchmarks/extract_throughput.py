@@ -8,7 +8,7 @@ Every measurement runs in a fresh process, as a pipeline stage does (start-up an
 not timed), so that no variant inherits another's heap.
 The variants take turns in each round; one untimed warm-up round comes first. Prints images/s
 (medians) and the target ratios (medians of the per-round ratios, with their range).
-Usage: python benchmarks/extract_throughput.py [--patients 100] [--resolution 64] [--repeats 9]
+Usage: python benchmarks/extract_throughput.py [--patients 400] [--resolution 64] [--repeats 7]
 """
 
 from __future__ import annotations
@@ -138,9 +138,9 @@ def measure(root: Path, n: int, resolution: int, repeats: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--patients", type=int, default=100, help="30 slices each")
+    ap.add_argument("--patients", type=int, default=400, help="30 slices each")
     ap.add_argument("--resolution", type=int, default=64)
-    ap.add_argument("--repeats", type=int, default=9)
+    ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--data", type=Path, help="reuse a folder holding stage_2_train/ (no render)")
     ap.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)  # one measurement
     args = ap.parse_args()
