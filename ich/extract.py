@@ -73,6 +73,10 @@ def decode_into(
             out[i] = 0
             rejected.append((image_id, str(path), e.reason, e.detail))
             continue
+        except (AttributeError, KeyError, TypeError, ValueError) as e:  # a missing or bad value
+            out[i] = 0
+            rejected.append((image_id, str(path), "bad_header", f"{type(e).__name__}: {e}"))
+            continue
         kept.append(i)
         rows.append([image_id, *ids[1:], z])
     return kept, rows, rejected

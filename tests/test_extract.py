@@ -87,6 +87,14 @@ def make_bad_files(folder: Path) -> dict[str, str]:
         f.truncate(path.stat().st_size - 3000)
     expected["ID_bad000006"] = "truncated_pixel_data"
     expected["ID_bad000007"] = "missing_file"  # labelled, but no file
+    ds = dataset(header("ID_bad000008", "int16", -1024), encode(hu, "int16", -1024))
+    del ds.Rows
+    save("ID_bad000008", ds, "bad_header")
+    path = folder / "ID_bad000009.dcm"  # an intercept that is not a number
+    write(path, header(path.stem, "int16", -1024), encode(hu, "int16", -1024))
+    raw = path.read_bytes()
+    path.write_bytes(raw.replace(b"-1024", b"abcde", 1))
+    expected["ID_bad000009"] = "bad_header"
     return expected
 
 
