@@ -24,6 +24,9 @@ def test_seed_mlp_parameter_count():
 
 @pytest.mark.parametrize("name", ["mlp", "cnn"])
 def test_builds_and_trains_a_step(name):
+    import keras
+
+    keras.utils.set_random_seed(0)  # unseeded inits made this flaky
     shape = (16, 16, 3)
     spec = ModelSpec(
         name,
@@ -31,12 +34,10 @@ def test_builds_and_trains_a_step(name):
         cnn_filters=(4, 8),
         augment={"flip": True, "rotation": 0.05, "shift": 0.05},
     )
-    model = build(
-        spec,
-        shape,
-        np.zeros(16 * 16 * 3 if name == "mlp" else 3),
-        np.ones(16 * 16 * 3 if name == "mlp" else 3),
-    )
+    # The statistics of the uint8 inputs below: unnormalised 0..255 inputs saturate the
+    # sigmoids, and a saturated model does not move in one step.
+    n = 16 * 16 * 3 if name == "mlp" else 3
+    model = build(spec, shape, np.full(n, 127.5), np.full(n, 255**2 / 12))
     model.compile(optimizer="sgd", loss=WeightedBCE())
     x = np.random.default_rng(0).integers(0, 255, (8, *shape), dtype=np.uint8)
     y = np.zeros((8, len(LABELS)), np.float32)
