@@ -14,21 +14,7 @@ import struct
 from pathlib import Path
 
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
-LONG_VRS = {
-    b"OB",
-    b"OW",
-    b"OF",
-    b"SQ",
-    b"UT",
-    b"UN",
-    b"UC",
-    b"UR",
-    b"OD",
-    b"OL",
-    b"OV",
-    b"SV",
-    b"UV",
-}
+LONG_VRS = {vr.encode() for vr in "OB OW OF SQ UT UN UC UR OD OL OV SV UV".split()}
 TAGS = {
     0x00080018: "SOPInstanceUID",
     0x00080060: "Modality",

@@ -175,7 +175,7 @@ def hu_codes(pixels: np.ndarray, ds, in_place: bool = False) -> np.ndarray | Non
     lo, hi = _stored_range(pixels, ds)
     kind_lo, kind_hi = (-(2**15), 2**15 - 1) if pixels.dtype.kind == "i" else (0, 2**16 - 1)
     floor, ceiling = max(-shift, kind_lo), min(CODE_MAX - shift, kind_hi)
-    if not -(2**15) <= floor <= ceiling < 2**15:
+    if not floor <= ceiling < 2**15:
         return None  # the codes would not fit the arithmetic below
     work = pixels if in_place else scratch(pixels.shape, pixels.dtype)
     if not (lo + shift >= 0 and hi + shift <= CODE_MAX):

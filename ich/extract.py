@@ -31,7 +31,7 @@ from ich.dicom_read import (
     stored_pixels,
     to_hu,
 )
-from ich.image import code_windows, pad_square, resize_area, scratch, window
+from ich.image import code_windows, into, preprocess, scratch
 from ich.reports import progress, write_csv, write_json
 
 INDEX_COLUMNS = ["row", "ID", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "z"]
@@ -69,13 +69,11 @@ def decode_into(
             if ids[0] not in ("", image_id):
                 raise Unusable("id_mismatch", f"SOPInstanceUID {ids[0]}")
             preprocessed(ds, s, out=out[i])
-        except Unusable as e:
+        except (Unusable, AttributeError, KeyError, TypeError, ValueError) as e:
+            if not isinstance(e, Unusable):  # a missing or malformed header value
+                e = Unusable("bad_header", f"{type(e).__name__}: {e}")
             out[i] = 0
             rejected.append((image_id, str(path), e.reason, e.detail))
-            continue
-        except (AttributeError, KeyError, TypeError, ValueError) as e:  # a missing or bad value
-            out[i] = 0
-            rejected.append((image_id, str(path), "bad_header", f"{type(e).__name__}: {e}"))
             continue
         kept.append(i)
         rows.append([image_id, *ids[1:], z])
@@ -107,11 +105,7 @@ def preprocessed(ds, s: Settings, out: np.ndarray | None = None) -> np.ndarray:
         codes = hu_codes(pixels, ds, in_place=pixels.flags.writeable)
         if codes is not None:
             return code_windows(n_rows, s.resolution, s.windows)(codes, out)
-    image = window(resize_area(pad_square(to_hu(pixels, ds)), s.resolution), list(s.windows))
-    if out is None:
-        return image
-    out[...] = image
-    return out
+    return into(out, preprocess(to_hu(pixels, ds), s.resolution, s.windows))
 
 
 def _marker(work: Path, k: int) -> Path:
@@ -119,15 +113,13 @@ def _marker(work: Path, k: int) -> Path:
     return work / f"shard_{k:06d}.json"
 
 
-def _create_images(path: Path, n: int, s: Settings) -> int:
-    """An images.npy of n blank rows (a sparse file), and the offset of its first row."""
+def _create_images(path: Path, n: int, s: Settings) -> None:
+    """An images.npy of n blank rows (a sparse file)."""
     with open(path, "wb") as f:
         np.lib.format.write_array_header_1_0(
             f, {"descr": "|u1", "fortran_order": False, "shape": image_shape(n, s)}
         )
-        start = f.tell()
-        f.truncate(start + n * s.resolution**2 * len(s.windows))
-    return start
+        f.truncate(f.tell() + n * s.resolution**2 * len(s.windows))
 
 
 def _shard_job(job: tuple[int, int, list[str], Path, Settings, Path, int]) -> int:

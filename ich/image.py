@@ -120,11 +120,7 @@ class CodeWindows:
         np.copyto(self.runs, self.rows.reshape(self.runs.shape), casting="unsafe")
         np.matmul(self.runs, self.ones, out=self.sums.reshape(-1))
         if self.table is None:
-            image = window(code_means(self.sums, self.area), list(self.windows))
-            if out is None:
-                return image
-            out[...] = image
-            return out
+            return into(out, window(code_means(self.sums, self.area), list(self.windows)))
         np.copyto(self.index, self.sums, casting="unsafe")
         return np.take(self.table, self.index, axis=0, out=out)
 
@@ -133,6 +129,14 @@ class CodeWindows:
 def code_windows(n: int, size: int, windows: tuple[tuple[float, float], ...]) -> CodeWindows:
     """The integer route for n x n codes to size x size (n a multiple of size, n // size <= 64)."""
     return CodeWindows(n, size, windows)
+
+
+def into(out: np.ndarray | None, image: np.ndarray) -> np.ndarray:
+    """`image`, or `out` filled with it when given."""
+    if out is None:
+        return image
+    out[...] = image
+    return out
 
 
 def preprocess(hu: np.ndarray, size: int, windows: list[tuple[float, float]]) -> np.ndarray:

@@ -263,12 +263,11 @@ def test_sigkilled_run_resumes_to_the_same_bytes(tmp_path, tiny_dataset):
 
 
 def float_route(ds, s: X.Settings) -> np.ndarray:
-    """The general route, by hand: float HU, pad, area resize, window."""
+    """The general route: float HU, pad, area resize, window."""
     from ich.dicom_read import stored_pixels, to_hu
-    from ich.image import pad_square, resize_area, window
+    from ich.image import preprocess
 
-    hu = to_hu(stored_pixels(ds), ds)
-    return window(resize_area(pad_square(hu), s.resolution), list(s.windows))
+    return preprocess(to_hu(stored_pixels(ds), ds), s.resolution, list(s.windows))
 
 
 @pytest.mark.parametrize("which", ["fixture", "synthetic"])
