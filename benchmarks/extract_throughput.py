@@ -30,11 +30,11 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pydicom  # noqa: E402
 
-from ich import workers as W  # noqa: E402
-from ich.cohort import CohortSpec, plan  # noqa: E402
-from ich.extract import Settings, extract  # noqa: E402
-from ich.image import resize_area  # noqa: E402
-from ich.synthesize import render_all  # noqa: E402
+from ich.data.extract import Settings, extract  # noqa: E402
+from ich.data.image import resize_area  # noqa: E402
+from ich.jobs import worker_count  # noqa: E402
+from ich.synthetic.cohort import CohortSpec, plan  # noqa: E402
+from ich.synthetic.dataset import render_all  # noqa: E402
 
 WINDOWS = ((40.0, 80.0), (80.0, 200.0), (600.0, 2800.0))
 
@@ -91,13 +91,13 @@ VARIANTS = {
 def run_variant(name: str, root: Path, resolution: int) -> float:
     """Seconds one variant takes on root/stage_2_train (in this process)."""
     files = sorted((root / "stage_2_train").glob("*.dcm"))
-    ids, cores = [f.stem for f in files], W.count()
+    ids, cores = [f.stem for f in files], worker_count()
     settings = Settings(resolution, WINDOWS, shard_size=256)
     out = root / f"out_{name}"
     shutil.rmtree(out, ignore_errors=True)  # a real run starts without a previous output
     work = {
-        "a1": lambda: extract(ids, root / "stage_2_train", out, settings, 1),
-        "a_all": lambda: extract(ids, root / "stage_2_train", out, settings, cores),
+        "a1": lambda: extract(ids, root / "stage_2_train", out / "images.npy", settings, 1),
+        "a_all": lambda: extract(ids, root / "stage_2_train", out / "images.npy", settings, cores),
         "b": lambda: seed_loop(files, resolution),
         "c": lambda: floor_loop(files, resolution),
         "c_all": lambda: floor_parallel(files, resolution, cores),
@@ -153,14 +153,14 @@ def main() -> None:
             os.symlink(args.data.resolve() / "stage_2_train", root / "stage_2_train")
         else:
             spec = CohortSpec.plain(seed=3, patients=args.patients)
-            render_all(plan(spec), spec.seed, root, W.count())
+            render_all(plan(spec), spec.seed, root, worker_count())
             os.sync()  # the fresh files' write-back must not run during the measurements
         n = len(list((root / "stage_2_train").glob("*.dcm")))
         for f in (root / "stage_2_train").glob("*.dcm"):  # every variant reads from memory
             f.read_bytes()
         print(
             f"{n} slices 512x512 -> {args.resolution}px x {len(WINDOWS)} windows; "
-            f"{W.count()} workers; {platform.processor() or platform.machine()}; "
+            f"{worker_count()} workers; {platform.processor() or platform.machine()}; "
             f"medians of {args.repeats} interleaved rounds, each variant in a fresh process"
         )
         measure(root, n, args.resolution, args.repeats)

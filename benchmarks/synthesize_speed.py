@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from ich import workers as W
-from ich.cohort import CohortSpec, plan
-from ich.synthesize import render_all
+from ich.jobs import worker_count
+from ich.synthetic.cohort import CohortSpec, plan
+from ich.synthetic.dataset import render_all
 
 
 def main() -> None:
@@ -26,7 +26,7 @@ def main() -> None:
     spec = CohortSpec.plain(seed=1, patients=args.patients)
     plans = plan(spec)
     n = sum(len(p.z) for p in plans)
-    cores = W.count()
+    cores = worker_count()
     print(f"{n} slices of 512x512, {os.cpu_count()} CPUs visible")
     for workers in sorted({1, cores}):
         times = []

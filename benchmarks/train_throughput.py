@@ -16,9 +16,10 @@ import keras
 import numpy as np
 import pandas as pd
 
-from ich import LABELS
-from ich.batches import SliceBatches
-from ich.models import ModelSpec, WeightedBCE, build
+from ich.data.inputs import SliceBatches
+from ich.model.losses import WeightedBCE
+from ich.model.networks import ModelSpec, build
+from ich.rsna import LABELS
 
 
 def case(name: str, size: int, n: int, batch: int) -> dict:

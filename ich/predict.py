@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ich import LABELS
-from ich.batches import gather, neighbour_rows
-from ich.extract import Settings, index_frame, load_images
-from ich.labels import long_format
+from ich.data.extract import Settings, index_frame, load_images
+from ich.data.inputs import gather, neighbour_rows
+from ich.data.labels import long_format
+from ich.rsna import LABELS
 
 
 def find_dicoms(inputs: list[Path]) -> list[Path]:

@@ -15,14 +15,12 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from ich import params  # noqa: E402
-from ich import workers as W  # noqa: E402
-from ich.cli import run  # noqa: E402
-from ich.extract import Settings, extract, summarise, write_outputs  # noqa: E402
-from ich.manifest import manifest_path, verify  # noqa: E402
-from ich.reports import write_json  # noqa: E402
-
-OUT = Path("data/extracted")
+from ich.data.extract import Settings, extract, summarise, write_outputs  # noqa: E402
+from ich.data.manifest import manifest_path, verify  # noqa: E402
+from ich.files import write_json  # noqa: E402
+from ich.jobs import worker_count  # noqa: E402
+from ich.pipeline import params, paths  # noqa: E402
+from ich.pipeline.stage import run  # noqa: E402
 
 
 def read_settings(p: dict) -> tuple[Settings, float]:
@@ -44,12 +42,14 @@ def main() -> None:
     manifest = manifest_path(params.get(p, "data.dicom_dir"))
     dicom_dir = params.existing_path(p, "data.dicom_dir", Path.is_dir)
     verify(dicom_dir, manifest)
-    ids = pd.read_csv("data/labels.csv", usecols=["ID"])["ID"].tolist()
+    ids = pd.read_csv(paths.LABELS, usecols=["ID"])["ID"].tolist()
     start = time.perf_counter()
-    index, rejected = extract(ids, dicom_dir, OUT, settings, W.count(args.workers), max_rejected)
+    index, rejected = extract(
+        ids, dicom_dir, paths.IMAGES, settings, worker_count(args.workers), max_rejected
+    )
     seconds = time.perf_counter() - start
-    write_outputs(OUT, index, rejected, settings)
-    write_json("metrics/extract.json", summarise(index, rejected, len(ids)))
+    write_outputs(index, rejected, settings, paths.INDEX, paths.REJECTED, paths.PREPROCESSING)
+    write_json(paths.EXTRACT_REPORT, summarise(index, rejected, len(ids)))
     print(
         f"extract: {len(index)} images, {len(rejected)} rejected, {len(ids) / seconds:.0f} slices/s"
     )

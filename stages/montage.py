@@ -1,34 +1,23 @@
-"""Stage `montage`: plots/synthetic_samples.png, synthetic slices per subtype beside real ones.
+"""Stage `montage`: plots/synthetic_samples.png, synthetic slices per subtype, bleeds outlined.
 
-The real column comes from the fixture series when it is present (`--fixtures`, default
-../shared/fixtures/rsna_stage2_test_series); without it the montage shows synthetic slices only.
+It reads nothing outside the repository; `python -m ich montage --fixtures DIR` draws the same
+picture with a column of real RSNA slices beside it.
 """
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import pandas as pd
 
-from ich import params
-from ich.cli import run
-from ich.cohort import plan
-from ich.montage import draw
-from ich.synthesize import spec_from_params
-
-DATA = Path("data/synthetic")
+from ich.pipeline import params, paths
+from ich.pipeline.stage import run
+from ich.synthetic.cohort import plan, spec_from_params
+from ich.synthetic.montage import draw
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument(
-        "--fixtures", type=Path, default=Path("../shared/fixtures/rsna_stage2_test_series")
-    )
-    args = ap.parse_args()
     spec, _ = spec_from_params(params.load())
-    truth = pd.read_csv(DATA / "truth.csv")
-    draw(plan(spec), truth, DATA, args.fixtures, Path("plots/synthetic_samples.png"))
+    truth = pd.read_csv(paths.SYNTHETIC / "truth.csv")
+    draw(plan(spec), truth, paths.SYNTHETIC, None, paths.SYNTHETIC_SAMPLES)
 
 
 if __name__ == "__main__":

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
-from ich import params
-from ich.cli import run
-from ich.reports import write_csv, write_json
-from ich.sampling import SampleSpec, describe, make_splits
-
-OUT = Path("data/splits")
+from ich.data.splits import SampleSpec, describe, make_splits
+from ich.files import write_csv, write_json
+from ich.pipeline import params, paths
+from ich.pipeline.stage import run
 
 
 def optional_count(p: dict, key: str) -> int | None:
@@ -35,13 +31,13 @@ def read_spec(p: dict) -> SampleSpec:
 
 def main() -> None:
     spec = read_spec(params.load())
-    labels = pd.read_csv("data/labels.csv")
-    index = pd.read_csv("data/extracted/index.csv")
+    labels = pd.read_csv(paths.LABELS)
+    index = pd.read_csv(paths.INDEX)
     table = index.merge(labels, on="ID", how="inner", validate="one_to_one")
     splits = make_splits(table, spec)
     for name, frame in splits.items():
-        write_csv(OUT / f"{name}.csv", frame)
-    write_json("metrics/sample.json", describe(splits, spec.positive_ratio))
+        write_csv(paths.SPLITS / f"{name}.csv", frame)
+    write_json(paths.SAMPLE_REPORT, describe(splits, spec.positive_ratio))
     print("sample: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
 
 

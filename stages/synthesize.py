@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from ich import params
-from ich import workers as W
-from ich.cli import run
-from ich.reports import write_json
-from ich.synthesize import spec_from_params, synthesize
-
-OUT = Path("data/synthetic")
+from ich.files import write_json
+from ich.jobs import worker_count
+from ich.pipeline import params, paths
+from ich.pipeline.stage import run
+from ich.synthetic.cohort import spec_from_params
+from ich.synthetic.dataset import synthesize
 
 
 def main() -> None:
@@ -19,8 +17,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, help="processes (default: ICH_WORKERS or all cores)")
     args = ap.parse_args()
     spec, options = spec_from_params(params.load())
-    summary = synthesize(spec, options, OUT, W.count(args.workers))
-    write_json("metrics/synthesize.json", summary)
+    summary = synthesize(spec, options, paths.SYNTHETIC, worker_count(args.workers))
+    write_json(paths.SYNTHESIZE_REPORT, summary)
 
 
 if __name__ == "__main__":

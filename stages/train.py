@@ -1,23 +1,20 @@
-"""Stage `train`: splits + images -> models/model.keras, metrics/train.json, plots/train/."""
+"""Stage `train`: splits + images -> models/, metrics/train.json, plots/train/."""
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ich import LABELS, params
-from ich.cli import run
-from ich.models import ModelSpec
-from ich.plots import training_curves
-from ich.reports import stable_zip, write_json
-from ich.training import TrainSpec, train
-
-MODELS = Path("models")
-HISTORY = Path("plots/train/history.csv")
+from ich.files import write_json
+from ich.model.curves import training_curves
+from ich.model.networks import ModelSpec
+from ich.model.saving import save
+from ich.model.training import TrainSpec, train
+from ich.pipeline import params, paths
+from ich.pipeline.stage import run
+from ich.rsna import LABELS
 
 
 def read_spec(p: dict) -> TrainSpec:
@@ -65,20 +62,20 @@ def read_spec(p: dict) -> TrainSpec:
 
 def main() -> None:
     spec = read_spec(params.load())
-    images = np.load("data/extracted/images.npy", mmap_mode="r")
-    index = pd.read_csv("data/extracted/index.csv")
-    splits = {s: pd.read_csv(f"data/splits/{s}.csv") for s in ("train", "val")}
-    model, summary = train(spec, images, index, splits["train"], splits["val"], HISTORY)
-    MODELS.mkdir(exist_ok=True)
-    tmp = MODELS / ".partial.keras"  # an interrupted save never leaves half a model.keras
-    model.save(tmp)
-    stable_zip(tmp)
-    os.replace(tmp, MODELS / "model.keras")
-    prep = json.loads(Path("data/extracted/preprocessing.json").read_text())
+    images = np.load(paths.IMAGES, mmap_mode="r")
+    index = pd.read_csv(paths.INDEX)
+    splits = {s: pd.read_csv(paths.SPLITS / f"{s}.csv") for s in ("train", "val")}
+    history = paths.TRAIN_PLOTS / "history.csv"
+    model, summary = train(spec, images, index, splits["train"], splits["val"], history)
+    save(model, paths.MODELS / "model.keras")
+    prep = json.loads(paths.PREPROCESSING.read_text())
     prior = splits["train"][list(LABELS)].mean().round(6).to_dict()  # predict's fallback
-    write_json(MODELS / "preprocessing.json", {**prep, "context": spec.context, "prior": prior})
-    write_json("metrics/train.json", summary)
-    training_curves(HISTORY, HISTORY.with_name("curves.png"))
+    write_json(
+        paths.MODELS / "preprocessing.json", {**prep, "context": spec.context, "prior": prior}
+    )
+    write_json(paths.TRAIN_REPORT, summary)
+    write_json(paths.TRAIN_METRICS, {"epochs_run": summary["epochs_run"]})
+    training_curves(history, paths.TRAIN_PLOTS / "curves.png")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ich.cohort import CohortSpec
-from ich.synthesize import synthesize
+from ich.synthetic.cohort import CohortSpec
+from ich.synthetic.dataset import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_DIR = ROOT.parent / "shared" / "fixtures" / "rsna_stage2_test_series"

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from ich.compare import collect, table
+from ich.eval.compare import collect, table
 
 
 def entry(rev: str, name: str | None, dropout: float, auc: float, experiments=None) -> dict:
-    labels = {
-        s: {"auc": auc, "auc_ci95_low": auc - 0.05, "auc_ci95_high": auc + 0.05}
-        for s in (
-            "any",
-            "epidural",
-            "intraparenchymal",
-            "intraventricular",
-            "subarachnoid",
-            "subdural",
-        )
-    }
-    summary = {"weighted_log_loss": 0.2, "accuracy": 0.9}
+    labels = ("any", "epidural", "intraparenchymal", "intraventricular", "subarachnoid", "subdural")
     holdout = {
-        "labels": labels,
-        "model": summary,
-        "baselines": {"prior": summary, "position": summary},
+        "auc": {s: auc for s in labels},
+        "auc_any_ci95": {"low": auc - 0.05, "high": auc + 0.05},
+        "weighted_log_loss": {"model": 0.2, "prior": 0.3, "position": 0.25, "always_negative": 1.7},
     }
     return {
         "rev": rev,
@@ -53,5 +42,5 @@ def test_rows_sorted_by_auc_with_differing_params_only():
     text = table(rows)
     lines = text.splitlines()
     assert "train.dropout" in lines[0] and "train.seed" not in lines[0]
-    assert lines[2].startswith("| exp-a | 0.5 | 0.900 [0.850, 0.950]")
+    assert lines[2].startswith("| exp-a | 0.5 | 0.900 [0.850, 0.950] | 0.2000 | 0.3000 / 0.2500")
     assert lines[-1].startswith("| exp-b")

@@ -9,8 +9,8 @@ import pandas as pd
 import pydicom
 import pytest
 
-from ich.dicom_read import read_dataset, stored_pixels, to_hu
-from ich.dicom_write import SliceHeader, dataset
+from ich.dicom.read import read_dataset, stored_pixels, to_hu
+from ich.dicom.write import SliceHeader, dataset
 
 ID_FORMS = {
     "SOPInstanceUID": r"^ID_[0-9a-f]{9}$",
@@ -106,8 +106,8 @@ def test_csv_format(tiny_dataset):
 def test_fast_path_is_bit_exact_with_pixel_array(which, request, tiny_dataset):
     """Both readers (the minimal parser and pydicom) give pydicom's pixel_array, bit for bit,
     and the same HU, identifiers and windows."""
-    from ich.dicom_fast import FastHeader
-    from ich.dicom_read import describe
+    from ich.dicom.fast import FastHeader
+    from ich.dicom.read import describe
 
     if which == "fixture":
         files = request.getfixturevalue("fixture_files")[:8]
@@ -138,7 +138,7 @@ def test_unusual_files_fall_back_to_pydicom(tmp_path, fixture_files):
     """Implicit VR (another syntax) is read by pydicom, to the same pixels."""
     from pydicom.uid import ImplicitVRLittleEndian
 
-    from ich.dicom_fast import FastHeader
+    from ich.dicom.fast import FastHeader
 
     ds = pydicom.dcmread(fixture_files[0])
     ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
@@ -151,7 +151,7 @@ def test_unusual_files_fall_back_to_pydicom(tmp_path, fixture_files):
 
 def test_wrapped_file_decodes_to_its_normal_twin():
     """The same HU image in the wrapped encoding and in encoding (a) decodes identically."""
-    from ich.dicom_write import encode
+    from ich.dicom.write import encode
 
     rng = np.random.default_rng(0)
     hu = rng.integers(-1000, 2000, (64, 64)).astype(np.float32)
@@ -176,7 +176,7 @@ def test_wrapped_file_decodes_to_its_normal_twin():
 
 
 def test_truncated_file_fails_to_decode(tiny_dataset):
-    from ich.dicom_read import Unusable, read_slice
+    from ich.dicom.read import Unusable, read_slice
 
     path = tiny_dataset[0] / "stage_2_train" / "ID_6431af929.dcm"
     assert path.exists()

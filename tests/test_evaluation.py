@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ich import LABELS
-from ich.batches import SliceBatches, channel_stats
-from ich.evaluation import evaluate, position_baseline, prior_baseline
+from ich.data.inputs import SliceBatches, channel_stats
+from ich.eval.evaluation import evaluate, position_baseline, prior_baseline
+from ich.rsna import LABELS
 
 
 def split(n: int, seed: int) -> pd.DataFrame:

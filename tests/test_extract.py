@@ -11,11 +11,11 @@ import pydicom
 import pytest
 from pydicom.encaps import encapsulate
 
-import ich.extract as X
-from ich.dicom_read import read_slice
-from ich.dicom_write import SliceHeader, dataset, encode, write
+from ich.data import extract
+from ich.dicom.read import read_slice
+from ich.dicom.write import SliceHeader, dataset, encode, write
 
-SETTINGS = X.Settings(resolution=32, windows=((40, 80), (80, 200), (600, 2800)), shard_size=7)
+SETTINGS = extract.Settings(resolution=32, windows=((40, 80), (80, 200), (600, 2800)), shard_size=7)
 
 
 def header(sop: str, encoding: str, intercept: int) -> SliceHeader:
@@ -46,7 +46,7 @@ def test_each_encoding_extracts_identically(tmp_path):
     ):
         path = tmp_path / f"ID_00000000{i}.dcm"
         write(path, header(path.stem, enc, icpt), encode(hu, enc, icpt))
-        images, rows, rejected = X.load_images([path], SETTINGS)
+        images, rows, rejected = extract.load_images([path], SETTINGS)
         assert not rejected and len(rows) == 1
         arrays[(enc, icpt)] = images[0]
     first = next(iter(arrays.values()))
@@ -103,7 +103,9 @@ def test_every_rejection_reason_from_a_real_file(tmp_path):
     good = tmp_path / "ID_good00001.dcm"
     write(good, header(good.stem, "uint12", -1024), encode(np.zeros((64, 64)), "uint12", -1024))
     ids = [*expected, good.stem]
-    index, rejected = X.extract(ids, tmp_path, tmp_path / "out", SETTINGS, workers=1)
+    index, rejected = extract.extract(
+        ids, tmp_path, tmp_path / "out" / "images.npy", SETTINGS, workers=1
+    )
     assert index["ID"].tolist() == [good.stem]
     images = np.load(tmp_path / "out" / "images.npy")
     assert len(images) == len(ids), "row i is the i-th requested ID in sorted order"
@@ -117,9 +119,13 @@ def test_every_rejection_reason_from_a_real_file(tmp_path):
 
 def test_too_many_rejected_fails_naming_files_and_writes_nothing(tmp_path):
     expected = make_bad_files(tmp_path)
-    with pytest.raises(X.TooManyRejected, match=r"ID_bad000001\.dcm \(no_pixel_data"):
-        X.extract(list(expected), tmp_path, tmp_path / "out", SETTINGS, 1, 0.001)
+    with pytest.raises(extract.TooManyRejected, match=r"ID_bad000001\.dcm \(no_pixel_data"):
+        extract.extract(
+            list(expected), tmp_path, tmp_path / "out" / "images.npy", SETTINGS, 1, 0.001
+        )
     assert not (tmp_path / "out" / "images.npy").exists()
+    full_list = pd.read_csv(tmp_path / "out" / "images.npy.partial" / "rejected.csv")
+    assert sorted(full_list["ID"]) == sorted(expected), "the message's full list is there"
 
 
 def labelled_ids(tiny_dataset) -> list[str]:
@@ -127,11 +133,26 @@ def labelled_ids(tiny_dataset) -> list[str]:
     return sorted(set(csv["ID"].str[:12]))
 
 
-def run(tiny_dataset, out: Path, workers: int) -> bytes:
-    index, rejected = X.extract(
-        labelled_ids(tiny_dataset), tiny_dataset[0] / "stage_2_train", out, SETTINGS, workers
+def write_outputs(out: Path, index: pd.DataFrame, rejected: pd.DataFrame) -> None:
+    extract.write_outputs(
+        index,
+        rejected,
+        SETTINGS,
+        out / "index.csv",
+        out / "rejected.csv",
+        out / "preprocessing.json",
     )
-    X.write_outputs(out, index, rejected, SETTINGS)
+
+
+def run(tiny_dataset, out: Path, workers: int) -> bytes:
+    index, rejected = extract.extract(
+        labelled_ids(tiny_dataset),
+        tiny_dataset[0] / "stage_2_train",
+        out / "images.npy",
+        SETTINGS,
+        workers,
+    )
+    write_outputs(out, index, rejected)
     assert rejected["reason"].tolist() == ["truncated_pixel_data"]
     return b"".join((out / f).read_bytes() for f in ("images.npy", "index.csv", "rejected.csv"))
 
@@ -144,7 +165,7 @@ def test_interrupted_run_resumes_to_the_same_bytes(tmp_path, tiny_dataset, monke
     reference = run(tiny_dataset, tmp_path / "ref", 1)
     out = tmp_path / "out"
     calls = []
-    real_job = X._shard_job
+    real_job = extract._shard_job
 
     def dying_job(job):
         if len(calls) == 3:
@@ -152,16 +173,16 @@ def test_interrupted_run_resumes_to_the_same_bytes(tmp_path, tiny_dataset, monke
         calls.append(job[0])
         return real_job(job)
 
-    monkeypatch.setattr(X, "_shard_job", dying_job)
+    monkeypatch.setattr(extract, "_shard_job", dying_job)
     with pytest.raises(KeyboardInterrupt):
         run(tiny_dataset, out, 1)
     assert not (out / "images.npy").exists(), "no half-written result where a complete one goes"
-    assert len(list((tmp_path / "out.partial").glob("shard_*.json"))) == 3
+    assert len(list((tmp_path / "out" / "images.npy.partial").glob("shard_*.json"))) == 3
     redone = []
-    monkeypatch.setattr(X, "_shard_job", lambda job: redone.append(job[0]) or real_job(job))
+    monkeypatch.setattr(extract, "_shard_job", lambda job: redone.append(job[0]) or real_job(job))
     assert run(tiny_dataset, out, 1) == reference
     assert not set(redone) & set(calls), "finished shards are not redone"
-    assert not (tmp_path / "out.partial").exists()
+    assert not (tmp_path / "out" / "images.npy.partial").exists()
 
 
 def test_fixture_series_has_plausible_hu(fixture_files):
@@ -179,8 +200,8 @@ def test_fixture_series_extracts(fixture_files, tmp_path):
     folder.mkdir()
     for f in fixture_files:
         shutil.copy(f, folder / f.name)
-    index, rejected = X.extract(
-        [f.stem for f in fixture_files], folder, tmp_path / "o", SETTINGS, workers=2
+    index, rejected = extract.extract(
+        [f.stem for f in fixture_files], folder, tmp_path / "o" / "images.npy", SETTINGS, workers=2
     )
     assert len(index) == 32 and rejected.empty
     assert index["position"].tolist() == index["z"].rank(method="first").astype(int).sub(1).tolist()
@@ -190,7 +211,7 @@ def test_fixture_series_extracts(fixture_files, tmp_path):
 
 def test_slope_and_extreme_values():
     """HU = stored * slope + intercept in a wide type; extreme 16-bit values are clipped."""
-    from ich.dicom_read import HU_RANGE, to_hu
+    from ich.dicom.read import HU_RANGE, to_hu
 
     ds = pydicom.Dataset()
     ds.BitsStored, ds.PixelRepresentation = 16, 1
@@ -217,8 +238,9 @@ def test_outputs_carry_no_names_or_dates(tmp_path):
     pydicom.dcmwrite(path, ds, enforce_file_format=False)
     (tmp_path / "ID_00000bad0.dcm").write_text("junk")
     out = tmp_path / "out"
-    index, rejected = X.extract([path.stem, "ID_00000bad0"], tmp_path, out, SETTINGS, 1)
-    X.write_outputs(out, index, rejected, SETTINGS)
+    images = out / "images.npy"
+    index, rejected = extract.extract([path.stem, "ID_00000bad0"], tmp_path, images, SETTINGS, 1)
+    write_outputs(out, index, rejected)
     text = (
         "".join(p.read_text() for p in out.glob("*.csv")) + (out / "preprocessing.json").read_text()
     )
@@ -240,17 +262,18 @@ def test_sigkilled_run_resumes_to_the_same_bytes(tmp_path, tiny_dataset):
     driver = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        import ich.extract as X
-        real = X._shard_job
+        from ich.data import extract
+        real = extract._shard_job
         def slow(job):  # slow shards, so the kill lands mid-run
             time.sleep(0.3)
             return real(job)
-        X._shard_job = slow
-        X.extract({ids!r}, Path({str(tiny_dataset[0] / "stage_2_train")!r}), Path({str(out)!r}),
-                  X.Settings(32, ((40, 80), (80, 200), (600, 2800)), 7), 1)
+        extract._shard_job = slow
+        extract.extract({ids!r}, Path({str(tiny_dataset[0] / "stage_2_train")!r}),
+                        Path({str(out / "images.npy")!r}),
+                        extract.Settings(32, ((40, 80), (80, 200), (600, 2800)), 7), 1)
     """)
     proc = subprocess.Popen([sys.executable, "-c", driver], cwd=str(Path(__file__).parents[1]))
-    work = tmp_path / "out.partial"
+    work = tmp_path / "out" / "images.npy.partial"
     deadline = time.time() + 60
     while time.time() < deadline and len(list(work.glob("shard_*.json"))) < 2:
         time.sleep(0.02)
@@ -262,10 +285,10 @@ def test_sigkilled_run_resumes_to_the_same_bytes(tmp_path, tiny_dataset):
     assert run(tiny_dataset, out, 1) == reference
 
 
-def float_route(ds, s: X.Settings) -> np.ndarray:
+def float_route(ds, s: extract.Settings) -> np.ndarray:
     """The general route: float HU, pad, area resize, window."""
-    from ich.dicom_read import stored_pixels, to_hu
-    from ich.image import preprocess
+    from ich.data.image import preprocess
+    from ich.dicom.read import stored_pixels, to_hu
 
     return preprocess(to_hu(stored_pixels(ds), ds), s.resolution, list(s.windows))
 
@@ -274,7 +297,7 @@ def float_route(ds, s: X.Settings) -> np.ndarray:
 def test_integer_route_gives_the_float_routes_bytes(which, request, tiny_dataset):
     """The fast route (12-bit HU codes, exact block sums, a lookup table) is taken by every
     RSNA-like file and gives exactly the bytes of the general float route."""
-    from ich.dicom_read import hu_codes, read_dataset, stored_pixels
+    from ich.dicom.read import hu_codes, read_dataset, stored_pixels
 
     if which == "fixture":
         files = request.getfixturevalue("fixture_files")
@@ -283,12 +306,12 @@ def test_integer_route_gives_the_float_routes_bytes(which, request, tiny_dataset
         files = [p for p in sorted(folder.glob("*.dcm")) if p.stem != "ID_6431af929"]
     taken = 0
     for resolution in (16, 64, 128):
-        s = X.Settings(resolution, SETTINGS.windows)
+        s = extract.Settings(resolution, SETTINGS.windows)
         for path in files:
             ds = read_dataset(path)
             taken += hu_codes(stored_pixels(ds), ds) is not None
             expected = float_route(ds, s)  # first: preprocessed consumes the read buffer
-            assert np.array_equal(X.preprocessed(ds, s), expected), (path.name, s)
+            assert np.array_equal(extract.preprocessed(ds, s), expected), (path.name, s)
     assert taken == 3 * len(files), "every RSNA encoding qualifies for the integer route"
 
 
@@ -309,7 +332,7 @@ def test_integer_route_gives_the_float_routes_bytes(which, request, tiny_dataset
 )
 def test_hu_codes_are_clipped_hu_plus_1024(bits, signed, intercept):
     """Every encoding, any stored value (extremes and garbage high bits included)."""
-    from ich.dicom_read import HU_RANGE, hu_codes, to_hu
+    from ich.dicom.read import HU_RANGE, hu_codes, to_hu
 
     ds = pydicom.Dataset()
     ds.BitsStored, ds.PixelRepresentation = bits, signed
@@ -330,7 +353,7 @@ def test_hu_codes_are_clipped_hu_plus_1024(bits, signed, intercept):
 
 
 def test_hu_codes_decline_what_is_not_an_integer_shift():
-    from ich.dicom_read import hu_codes
+    from ich.dicom.read import hu_codes
 
     ds = pydicom.Dataset()
     ds.BitsStored, ds.PixelRepresentation = 16, 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ich.image import area_matrix, pad_square, preprocess, resize_area, window
+from ich.data.image import area_matrix, pad_square, preprocess, resize_area, window
 
 
 def test_integer_factor_is_block_mean():

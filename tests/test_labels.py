@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ich import LABELS
-from ich.labels import LabelError, to_wide
+from ich.data.labels import LabelError, to_wide
+from ich.rsna import LABELS
 
 
 def long_rows(image: str, values: list[int]) -> list[tuple[str, str]]:

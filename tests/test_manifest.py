@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from ich.manifest import StaleManifest, manifest_path, scan, verify, with_md5, write_if_changed
+from ich.data.manifest import StaleManifest, manifest_path, scan, verify, with_md5, write_if_changed
 
 
 @pytest.fixture()
@@ -52,8 +52,8 @@ def test_stale_manifest_is_refused(folder, change):
 
 
 def test_trailing_slash_is_refused_by_name():
-    from ich.params import ParamError
+    from ich.errors import InputError
 
-    with pytest.raises(ParamError, match=r"data.dicom_dir = '/data/rsna/stage_2_train/'"):
+    with pytest.raises(InputError, match=r"data.dicom_dir = '/data/rsna/stage_2_train/'"):
         manifest_path("/data/rsna/stage_2_train/")
     assert str(manifest_path("/data/rsna/stage_2_train")) == "/data/rsna/stage_2_train.manifest.csv"

@@ -5,15 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ich import LABELS
-from ich.models import ModelSpec, WeightedBCE, build
+from ich.model.losses import WeightedBCE
+from ich.model.networks import ModelSpec, build
+from ich.rsna import LABELS
 
 
 def test_seed_mlp_parameter_count():
     """SEED.md: 457,289 parameters at 50x50 with 7 outputs (the seed's label set)."""
     import keras
 
-    from ich.models import mlp
+    from ich.model.networks import mlp
 
     inputs = keras.Input((50, 50, 1))
     spec = ModelSpec("mlp", dropout=(0.3, 0.2))
@@ -63,7 +64,7 @@ def test_saved_model_bytes_are_stable(tmp_path):
 
     import keras
 
-    from ich.reports import stable_zip
+    from ich.model.saving import stable_zip
 
     model = build(
         ModelSpec("cnn", (0.3, 0.2), cnn_filters=(4,)), (8, 8, 1), np.zeros(1), np.ones(1)

@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from ich.params import ParamError
+from ich.pipeline.params import ParamError
 from stages.extract import read_settings
 from stages.sample import read_spec as sample_spec
 from stages.train import read_spec as train_spec

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ich import LABELS
-from ich.batches import gather
-from ich.extract import Settings, extract
-from ich.models import ModelSpec, build
+from ich.data.extract import Settings, extract
+from ich.data.inputs import gather
+from ich.model.networks import ModelSpec, build
+from ich.rsna import LABELS
 
 SETTINGS = Settings(resolution=24, windows=((40, 80), (80, 200)), shard_size=16)
 
@@ -36,9 +36,9 @@ def model_dir(tmp_path_factory):
 
 
 def run_predict(args: list[str]) -> None:
-    from stages.predict import main
+    from ich.__main__ import main
 
-    assert main(args) == 0
+    assert main(["predict", *args]) == 0
 
 
 def test_fixture_series_submission_format(fixture_files, model_dir, tmp_path):
@@ -71,7 +71,7 @@ def test_same_numbers_as_evaluate_and_corrupt_file_reported(
 ):
     import keras
 
-    from ich.batches import neighbour_rows
+    from ich.data.inputs import neighbour_rows
 
     folder = tmp_path / "in"
     shutil.copytree(tiny_dataset[0] / "stage_2_train", folder)
@@ -84,7 +84,7 @@ def test_same_numbers_as_evaluate_and_corrupt_file_reported(
     sub = pd.read_csv(out).set_index("ID")["Label"]
     # What evaluate computes: the extracted array, neighbours from the index, model.predict.
     ids = sorted({i[:12] for i in sample["ID"]})
-    index, _ = extract(ids, folder, tmp_path / "ex", SETTINGS, workers=1)
+    index, _ = extract(ids, folder, tmp_path / "ex" / "images.npy", SETTINGS, workers=1)
     images = np.load(tmp_path / "ex" / "images.npy")
     model = keras.saving.load_model(model_dir / "model.keras", compile=False)
     x = gather(images, index["row"].to_numpy(), neighbour_rows(index))

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ich import LABELS
-from ich.sampling import SampleSpec, draw, make_splits
+from ich.data.splits import SampleSpec, draw, make_splits
+from ich.rsna import LABELS
 
 SPEC = SampleSpec(
     seed=3,

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ich import SUBTYPES
-from ich.cohort import PROFILES, plan
-from ich.params import ParamError
-from ich.synthesize import labels_from_areas, render_all, spec_from_params, synthesize
+from ich.pipeline.params import ParamError
+from ich.rsna import SUBTYPES
+from ich.synthetic.cohort import PROFILES, plan, spec_from_params
+from ich.synthetic.dataset import labels_from_areas, render_all, synthesize
 from tests.conftest import TINY_SYNTH, tiny_spec
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ich.cohort import draw_head
-from ich.dicom_read import read_slice
-from ich.phantom import Frame, Grid, anatomy, render, ventricles
+from ich.dicom.read import read_slice
+from ich.synthetic.cohort import draw_head
+from ich.synthetic.phantom import Frame, Grid, anatomy, render, ventricles
 
 W1_BOUND = 0.08  # Wasserstein-1 in window widths (0.08 x 80 HU = 6.4 HU); measured ~0.05
 

@@ -1,0 +1,28 @@
+"""`python -m ich COMMAND ...`: predict new scans, compare experiments, and more (--help)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ich.cli import compare, deps, manifest, montage, predict, summary
+from ich.errors import InputError
+
+COMMANDS = (predict, compare, summary, manifest, montage, deps)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m ich", description=__doc__)
+    commands = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(commands)
+    args = ap.parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except (InputError, FileNotFoundError) as e:
+        print(f"ich {args.command}: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Draw the synthetic montage beside real RSNA slices, to judge the synthetic data by eye.
+
+The `montage` stage draws synthetic slices only (a stage reads nothing outside the
+repository); this adds a column of real slices from --fixtures when that folder exists, and
+says so and draws without it when it does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ich.pipeline import params, paths
+
+FIXTURES = Path("../shared/fixtures/rsna_stage2_test_series")
+
+
+def add_parser(commands) -> None:
+    ap = commands.add_parser(
+        "montage", help="synthetic slices beside real ones (PNG)", description=__doc__
+    )
+    ap.add_argument("--fixtures", type=Path, default=FIXTURES, help="a folder of real .dcm")
+    ap.add_argument("--out", type=Path, default=paths.REPORTS / "synthetic_vs_real.png")
+    ap.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ich.synthetic.cohort import plan, spec_from_params
+    from ich.synthetic.montage import draw
+
+    truth_csv = paths.SYNTHETIC / "truth.csv"
+    if not truth_csv.exists():
+        raise FileNotFoundError(f"{truth_csv} not found: run `dvc repro synthesize` first")
+    fixtures = args.fixtures if args.fixtures.is_dir() else None
+    if fixtures is None:
+        print(f"montage: {args.fixtures} not found, drawing synthetic slices only")
+    spec, _ = spec_from_params(params.load())
+    draw(plan(spec), pd.read_csv(truth_csv), paths.SYNTHETIC, fixtures, args.out)
+    print(f"montage: {args.out}")
+    return 0

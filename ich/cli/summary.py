@@ -1,0 +1,37 @@
+"""Print the current run's holdout figures in a few lines (`make repro` ends with this)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ich.pipeline import paths
+
+
+def add_parser(commands) -> None:
+    ap = commands.add_parser("summary", help="the holdout figures in brief", description=__doc__)
+    ap.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ich.rsna import LABELS
+
+    path = paths.HOLDOUT_REPORT
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run `make repro` first")
+    m = json.loads(path.read_text())
+    print(f"holdout: {m['images']} slices of {m['patients']} patients")
+    print(f"{'label':18s} {'AUC':>6s}  95% CI (patients)   AP     sens   spec   prevalence")
+    for s in LABELS:
+        r = m["labels"][s]
+        print(
+            f"{s:18s} {r['auc']:6.3f}  [{r['auc_ci95_low']:.3f}, {r['auc_ci95_high']:.3f}]"
+            f"     {r['average_precision']:.3f}  {r['sensitivity']:.3f}  {r['specificity']:.3f}"
+            f"  {r['prevalence']:.3f}"
+        )
+    wll = {name: b["weighted_log_loss"] for name, b in m["baselines"].items()}
+    print(
+        f"RSNA weighted log loss: model {m['model']['weighted_log_loss']:.4f}; baselines "
+        + ", ".join(f"{name} {value:.4f}" for name, value in wll.items())
+    )
+    return 0

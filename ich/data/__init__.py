@@ -1,0 +1,1 @@
+"""From the RSNA download to model inputs: labels, manifest, extraction, splits, batches."""

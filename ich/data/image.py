@@ -1,0 +1,129 @@
+"""Image operations shared by extraction and prediction: square padding, area resize, windows.
+
+Two routes give the same bytes. The general one works on float HU images. The fast one works
+on 12-bit HU codes (HU + 1024 in 0..4095, see `ich.dicom.read.hu_codes`): it sums whole blocks
+exactly and maps each block sum straight to its windowed bytes through a lookup table built
+with the general route's own float operations.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from ich.dicom.hu import AIR_HU, CODE_MAX
+
+
+def pad_square(hu: np.ndarray, fill: int = AIR_HU) -> np.ndarray:
+    """Centre a non-square image on a square canvas of air, so resizing keeps the aspect."""
+    rows, cols = hu.shape
+    if rows == cols:
+        return hu
+    n = max(rows, cols)
+    out = np.full((n, n), fill, hu.dtype)
+    r0, c0 = (n - rows) // 2, (n - cols) // 2
+    out[r0 : r0 + rows, c0 : c0 + cols] = hu
+    return out
+
+
+@lru_cache(maxsize=32)
+def area_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) weights: each output pixel is the area-weighted mean of the inputs it covers.
+
+    Exact area averaging for any ratio (512 -> 50 included), the anti-aliased resize that keeps
+    thin bleeds; two small matrix products apply it to an image.
+    """
+    edges = np.linspace(0, n_in, n_out + 1)
+    lo, hi = edges[:-1, None], edges[1:, None]
+    left, right = np.arange(n_in)[None, :], np.arange(1, n_in + 1)[None, :]
+    overlap = np.clip(np.minimum(hi, right) - np.maximum(lo, left), 0, None)
+    return (overlap / overlap.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def block_sums(img: np.ndarray, size: int) -> np.ndarray:
+    """(size, size) float32 sums of the square img's whole blocks. Contiguous row groups are
+    summed in one reduction, then each run of columns by one matrix-vector product: 3x faster
+    than numpy's reduction over a short last axis (measured)."""
+    n = img.shape[0]
+    b = n // size
+    rows = img.reshape(size, b, n).sum(axis=1, dtype=np.float32)
+    return (rows.reshape(size * size, b) @ np.ones(b, np.float32)).reshape(size, size)
+
+
+def resize_area(img: np.ndarray, size: int) -> np.ndarray:
+    """Square image -> (size, size) float32 by area averaging."""
+    n = img.shape[0]
+    if n % size == 0:  # whole blocks (512 -> 64, 128, 256): block sums, then one scaling
+        return block_sums(img, size) * np.float32(1 / (n // size) ** 2)
+    m = area_matrix(n, size)
+    return m @ img.astype(np.float32, copy=False) @ m.T
+
+
+def window(img: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
+    """HU image -> (..., C) uint8, one channel per [center, width] linear window."""
+    centers, widths = np.array(windows, np.float32).T
+    shape = (len(windows),) + (1,) * img.ndim
+    # Channels first, so that each operation runs over whole images, not over runs of C values.
+    low, scale = (centers - widths / 2).reshape(shape), (np.float32(255) / widths).reshape(shape)
+    scaled = (img[None] - low) * scale
+    np.clip(scaled, 0, 255, out=scaled)
+    return np.moveaxis(np.rint(scaled, out=scaled).astype(np.uint8), 0, -1).copy()
+
+
+def code_means(sums: np.ndarray, area: int) -> np.ndarray:
+    """Mean HU of blocks of `area` HU codes from their sums: the float32 operations of
+    `resize_area` on the HU image itself, so the result is the same (the sums are exact)."""
+    return (sums + np.float32(AIR_HU * area)) * np.float32(1 / area)
+
+
+@lru_cache(maxsize=8)
+def window_table(area: int, windows: tuple[tuple[float, float], ...]) -> np.ndarray:
+    """(4096 * area, C) uint8: the windowed bytes of every possible sum of `area` HU codes."""
+    sums = np.arange(CODE_MAX * area + 1, dtype=np.float32)
+    return window(code_means(sums, area), list(windows))
+
+
+class CodeWindows:
+    """The integer route for one image size, resolution and set of windows: (n, n) uint16 HU
+    codes (0..4095) -> (size, size, C) uint8, the bytes `window(resize_area(hu))` gives. Its work
+    arrays are allocated once: per slice only the arithmetic is left (~60 us at 512 -> 64)."""
+
+    def __init__(self, n: int, size: int, windows: tuple[tuple[float, float], ...]):
+        b = n // size
+        self.blocks, self.windows, self.area = (size, b, n), windows, b * b
+        # Up to 16 codes sum without overflow in uint16 (16 * 4095 < 65536), twice as fast.
+        self.rows = np.empty((size, n), np.uint16 if b <= 16 else np.uint32)
+        self.runs = np.empty((size * size, b), np.float32)  # sums below 2**24: exact
+        self.ones, self.sums = np.ones(b, np.float32), np.empty((size, size), np.float32)
+        self.index = np.empty((size, size), np.intp)
+        # Beyond 16 x 16 blocks the table would pass 3 MB: the means are windowed directly.
+        self.table = window_table(self.area, windows) if b <= 16 else None
+
+    def __call__(self, codes: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        np.sum(codes.reshape(self.blocks), axis=1, dtype=self.rows.dtype, out=self.rows)
+        np.copyto(self.runs, self.rows.reshape(self.runs.shape), casting="unsafe")
+        np.matmul(self.runs, self.ones, out=self.sums.reshape(-1))
+        if self.table is None:
+            return into(out, window(code_means(self.sums, self.area), list(self.windows)))
+        np.copyto(self.index, self.sums, casting="unsafe")
+        return np.take(self.table, self.index, axis=0, out=out)
+
+
+@lru_cache(maxsize=8)
+def code_windows(n: int, size: int, windows: tuple[tuple[float, float], ...]) -> CodeWindows:
+    """The integer route for n x n codes to size x size (n a multiple of size, n // size <= 64)."""
+    return CodeWindows(n, size, windows)
+
+
+def into(out: np.ndarray | None, image: np.ndarray) -> np.ndarray:
+    """`image`, or `out` filled with it when given."""
+    if out is None:
+        return image
+    out[...] = image
+    return out
+
+
+def preprocess(hu: np.ndarray, size: int, windows: list[tuple[float, float]]) -> np.ndarray:
+    """HU image -> model input: pad to square, area-resize, window."""
+    return window(resize_area(pad_square(hu), size), windows)

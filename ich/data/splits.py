@@ -1,0 +1,93 @@
+"""Patient-disjoint train / val / holdout splits with an exact positive ratio.
+
+Patients are assigned to splits first (by seed and fractions only), then images are drawn
+within each split. So the holdout patients do not move when the ratio or the sizes change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ich.rsna import LABELS
+
+SPLITS = ("train", "val", "holdout")
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    seed: int
+    holdout_fraction: float
+    val_fraction: float  # of the non-holdout patients
+    positive_ratio: float
+    n_train: int | None  # None: as many as the ratio allows
+    n_val: int | None
+    n_holdout: int | None  # None: all holdout images
+    holdout_resample: bool  # draw the holdout at positive_ratio (the seed's iteration 3)
+
+
+def assign_patients(patients: np.ndarray, spec: SampleSpec) -> dict[str, str]:
+    """PatientID -> split, from a seeded permutation of the sorted patient list."""
+    rng = np.random.default_rng([spec.seed, 0])
+    order = np.sort(patients)[rng.permutation(len(patients))]
+    n_hold = round(len(order) * spec.holdout_fraction)
+    n_val = round((len(order) - n_hold) * spec.val_fraction)
+    split = {p: "holdout" for p in order[:n_hold]}
+    split.update({p: "val" for p in order[n_hold : n_hold + n_val]})
+    split.update({p: "train" for p in order[n_hold + n_val :]})
+    return split
+
+
+def draw(pool: pd.DataFrame, ratio: float, n: int | None, rng: np.random.Generator) -> pd.DataFrame:
+    """Exactly round(ratio * size) `any`-positives without replacement; size capped by the pool."""
+    pos, neg = pool[pool["any"] == 1], pool[pool["any"] == 0]
+    limit = min(
+        len(pos) / ratio if ratio > 0 else np.inf,
+        len(neg) / (1 - ratio) if ratio < 1 else np.inf,
+    )
+    size = int(min(n if n is not None else np.inf, limit))
+    k_pos = min(len(pos), round(ratio * size))
+    k_neg = min(len(neg), size - k_pos)
+    take_pos = pos.iloc[np.sort(rng.choice(len(pos), k_pos, replace=False))]
+    take_neg = neg.iloc[np.sort(rng.choice(len(neg), k_neg, replace=False))]
+    return pd.concat([take_pos, take_neg]).sort_values("row")
+
+
+def make_splits(table: pd.DataFrame, spec: SampleSpec) -> dict[str, pd.DataFrame]:
+    """table: one row per extracted image with `row`, `PatientID` and the six labels."""
+    table = table.sort_values("row").reset_index(drop=True)
+    split_of = assign_patients(table["PatientID"].unique(), spec)
+    table["split"] = table["PatientID"].map(split_of)
+    out = {}
+    for i, name in enumerate(SPLITS):
+        rng = np.random.default_rng([spec.seed, i + 1])
+        pool = table[table["split"] == name].drop(columns="split")
+        if name == "holdout" and not spec.holdout_resample:
+            n = spec.n_holdout
+            out[name] = (
+                pool
+                if n is None or n >= len(pool)
+                else pool.iloc[np.sort(rng.choice(len(pool), n, replace=False))]
+            )
+        else:
+            n = {"train": spec.n_train, "val": spec.n_val, "holdout": spec.n_holdout}[name]
+            out[name] = draw(pool, spec.positive_ratio, n, rng)
+    return out
+
+
+def describe(splits: dict[str, pd.DataFrame], requested_ratio: float) -> dict:
+    return {
+        "requested_positive_ratio": requested_ratio,
+        **{
+            name: {
+                "images": int(len(df)),
+                "patients": int(df["PatientID"].nunique()),
+                "positive_ratio": round(float(df["any"].mean()), 4) if len(df) else None,
+                "prevalence": {s: round(float(df[s].mean()), 4) for s in LABELS} if len(df) else {},
+                "positives": {s: int(df[s].sum()) for s in LABELS},
+            }
+            for name, df in splits.items()
+        },
+    }

@@ -1,0 +1,1 @@
+"""Judging a model on the holdout: metrics, baselines, evaluation, plots, comparison."""

@@ -1,0 +1,1 @@
+"""Networks, their loss, training, saving and saliency."""

@@ -1,0 +1,95 @@
+"""Training a model on the splits: seeded, with per-epoch history for DVC plots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from ich.data.inputs import SliceBatches, channel_stats, neighbour_rows
+from ich.model.losses import WeightedBCE
+from ich.model.networks import ModelSpec, build
+from ich.rsna import LABELS, RSNA_WEIGHTS
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    model: ModelSpec
+    seed: int
+    epochs: int
+    batch_size: int
+    optimizer: str
+    learning_rate: float
+    lr_schedule: str
+    rsna_weights: bool
+    focal_gamma: float
+    context: bool
+    patience: int
+
+
+def make_optimizer(name: str, lr: float, schedule: str, total_steps: int):
+    if schedule == "cosine":  # settles at the end, so the last epochs are not noisy
+        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=max(1, total_steps))
+    if name == "sgd":  # the seed's: plain SGD, no momentum
+        return keras.optimizers.SGD(learning_rate=lr)
+    return keras.optimizers.Adam(learning_rate=lr)
+
+
+def seed_everything(seed: int) -> None:
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def train(
+    spec: TrainSpec,
+    images: np.ndarray,
+    index: pd.DataFrame,
+    train_split: pd.DataFrame,
+    val_split: pd.DataFrame,
+    history_csv: Path,
+) -> tuple[keras.Model, dict]:
+    seed_everything(spec.seed)
+    context = neighbour_rows(index) if spec.context else None
+    train_data = SliceBatches(images, train_split, spec.batch_size, spec.seed, context)
+    val_data = SliceBatches(images, val_split, spec.batch_size, None, context)
+    per_pixel = spec.model.name == "mlp"  # the seed's StandardScaler was per pixel
+    mean, var = channel_stats(SliceBatches(images, train_split, 512, None, context), per_pixel)
+    shape = train_data[0][0].shape[1:]
+    model = build(spec.model, shape, mean, var)
+    weights = [RSNA_WEIGHTS[s] if spec.rsna_weights else 1.0 for s in LABELS]
+    model.compile(
+        optimizer=make_optimizer(
+            spec.optimizer, spec.learning_rate, spec.lr_schedule, spec.epochs * len(train_data)
+        ),
+        loss=WeightedBCE(weights, spec.focal_gamma),
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+    )
+    history_csv.parent.mkdir(parents=True, exist_ok=True)
+    callbacks = [keras.callbacks.CSVLogger(str(history_csv))]
+    if spec.patience > 0:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                patience=spec.patience, restore_best_weights=True, monitor="val_loss"
+            )
+        )
+    hist = model.fit(
+        train_data, validation_data=val_data, epochs=spec.epochs, callbacks=callbacks, verbose=2
+    )
+    h = hist.history
+    best = int(np.argmin(h["val_loss"]))
+    summary = {
+        "epochs_run": len(h["loss"]),
+        "parameters": int(model.count_params()),
+        "train_images": int(len(train_split)),
+        "val_images": int(len(val_split)),
+        "final": {k: round(float(v[-1]), 5) for k, v in h.items()},
+        "best_epoch": best + 1,
+        "best_val_loss": round(float(h["val_loss"][best]), 5),
+    }
+    return model, summary

@@ -1,0 +1,1 @@
+"""What the DVC stages share: params, artifact paths, the stage runner, code dependencies."""

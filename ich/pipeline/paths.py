@@ -1,0 +1,48 @@
+"""Every file and folder the stages pass between them, named once.
+
+`dvc.yaml` spells the same paths; `tests/test_dvc_yaml.py` fails when a stage's deps and outs
+there differ from the paths its module uses here. The two data params (`data.labels_csv`,
+`data.dicom_dir`) are the only paths that come from params.yaml.
+"""
+
+from pathlib import Path
+
+PARAMS = Path("params.yaml")
+
+# synthesize: the embedded dataset in the RSNA layout (what the data params point at by default)
+SYNTHETIC = Path("data/synthetic")
+SYNTHETIC_SAMPLES = Path("plots/synthetic_samples.png")  # montage
+
+# labels: one row per image
+LABELS = Path("data/labels.csv")
+
+# extract: the memory-mappable images and what they are
+EXTRACTED = Path("data/extracted")
+IMAGES = EXTRACTED / "images.npy"
+INDEX = EXTRACTED / "index.csv"
+REJECTED = EXTRACTED / "rejected.csv"
+PREPROCESSING = EXTRACTED / "preprocessing.json"
+
+# sample: train.csv, val.csv, holdout.csv
+SPLITS = Path("data/splits")
+
+# train: model.keras and the preprocessing.json that travels with it
+MODELS = Path("models")
+MODEL = MODELS / "model.keras"
+TRAIN_PLOTS = Path("plots/train")
+
+# evaluate
+PREDICTIONS = Path("data/predictions")
+HOLDOUT_PLOTS = Path("plots/holdout")
+
+# Headline metrics (what `dvc exp show` and `dvc metrics diff` show) and each stage's full report.
+METRICS = Path("metrics")
+TRAIN_METRICS = METRICS / "train.json"
+HOLDOUT_METRICS = METRICS / "holdout.json"
+REPORTS = Path("reports")
+SYNTHESIZE_REPORT = REPORTS / "synthesize.json"
+LABELS_REPORT = REPORTS / "labels.json"
+EXTRACT_REPORT = REPORTS / "extract.json"
+SAMPLE_REPORT = REPORTS / "sample.json"
+TRAIN_REPORT = REPORTS / "train.json"
+HOLDOUT_REPORT = REPORTS / "holdout.json"
