@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup repro manifest test test-fast lint compare predict bench-extract bench-synthesize bench-train clean
+.PHONY: setup repro manifest test test-fast lint deps compare predict montage bench-extract bench-synthesize bench-train clean
 
 $(VENV)/.installed: requirements.lock
 	python3 -m venv $(VENV)
@@ -16,12 +16,12 @@ $(VENV)/.installed: requirements.lock
 setup: $(VENV)/.installed
 
 repro: setup
-	python -m stages.manifest
+	python -m ich manifest
 	dvc repro
-	python -m stages.summary
+	python -m ich summary
 
 manifest: setup
-	python -m stages.manifest
+	python -m ich manifest
 
 test: setup
 	python -m pytest -q
@@ -30,15 +30,22 @@ test-fast: setup
 	python -m pytest -q -m "not slow"
 
 lint: setup
-	ruff check . && ruff format --check .
+	ruff check . && ruff format --check . && python -m ich deps
+
+# after adding or moving an import: regenerate the stages' code deps in dvc.yaml
+deps: setup
+	python -m ich deps --write
 
 compare: setup
-	python -m stages.compare
+	python -m ich compare
 
 predict: setup
-	python -m stages.predict data/synthetic/stage_2_test --model models/model.keras \
+	python -m ich predict data/synthetic/stage_2_test --model models/model.keras \
 		--sample-submission data/synthetic/stage_2_sample_submission.csv --out submission.csv \
 		--studies submission_studies.csv
+
+montage: setup
+	python -m ich montage
 
 bench-extract: setup
 	python benchmarks/extract_throughput.py

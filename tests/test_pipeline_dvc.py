@@ -92,8 +92,10 @@ def repo(tmp_path_factory) -> Path:
 
 def test_status_clean_after_repro(repo):
     assert "up to date" in sh(repo, "dvc", "status")
-    metrics = json.loads((repo / "metrics" / "holdout.json").read_text())
-    assert set(metrics["baselines"]) == {"prior", "always_negative", "position"}
+    report = json.loads((repo / "reports" / "holdout.json").read_text())
+    assert set(report["baselines"]) == {"prior", "always_negative", "position"}
+    headline = json.loads((repo / "metrics" / "holdout.json").read_text())
+    assert set(headline["weighted_log_loss"]) == {"model", *report["baselines"]}
     assert (repo / "plots" / "train" / "history.csv").exists()
     import pandas as pd
 
@@ -123,6 +125,38 @@ def test_param_change_reruns_only_affected_stages(repo, key, value, expected):
     finally:
         sh(repo, "git", "checkout", "params.yaml")
         sh(repo, "dvc", "repro")
+
+
+def test_code_edit_reruns_exactly_the_stages_that_import_it(repo):
+    """The holdout plotting code is imported by evaluate alone; the DICOM reader by extract and
+    montage (whose outputs do not change, so nothing after them reruns)."""
+    try:
+        for path in ("ich/eval/plots.py", "ich/dicom/fast.py"):
+            with (repo / path).open("a") as f:
+                f.write("# an edit\n")
+        out = sh(repo, "dvc", "repro")
+        assert ran(out) == {"evaluate", "extract", "montage"}, out
+        assert "Stage 'train' didn't change, skipping" in out
+    finally:
+        sh(repo, "git", "checkout", "ich")
+        sh(repo, "dvc", "repro")
+
+
+def test_montage_command_adds_real_slices_when_present(repo, tmp_path):
+    """The stage reads nothing outside the repo; the command adds the real column if it can."""
+    from tests.conftest import FIXTURE_DIR
+
+    alone = sh(repo, "python", "-m", "ich", "montage", "--fixtures", "nowhere", "--out", "a.png")
+    assert "nowhere not found, drawing synthetic slices only" in alone
+    assert (repo / "a.png").stat().st_size > 10_000
+    if FIXTURE_DIR.is_dir():
+        sh(repo, "python", "-m", "ich", "montage", "--fixtures", str(FIXTURE_DIR), "--out", "b.png")
+        import matplotlib.image
+
+        widths = [matplotlib.image.imread(repo / f).shape[1] for f in ("a.png", "b.png")]
+        assert widths[1] > widths[0], "a real column beside the synthetic ones"
+    for f in ("a.png", "b.png"):
+        (repo / f).unlink(missing_ok=True)
 
 
 def test_queued_sweep_gives_comparable_experiments(repo, tmp_path):

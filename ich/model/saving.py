@@ -19,9 +19,24 @@ def save(model: keras.Model, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _renumber_shared(node, ids: dict[int, int]) -> None:
+    """Keras names objects shared between layers by their memory address, which differs from
+    one process to the next; number them by first appearance instead (same object, same
+    number, so loading rebuilds the same sharing)."""
+    if isinstance(node, dict):
+        if "shared_object_id" in node:
+            node["shared_object_id"] = ids.setdefault(node["shared_object_id"], len(ids) + 1)
+        for value in node.values():
+            _renumber_shared(value, ids)
+    elif isinstance(node, list):
+        for value in node:
+            _renumber_shared(value, ids)
+
+
 def stable_zip(path: Path | str) -> None:
-    """Rewrite a `.keras` zip with fixed member timestamps and without Keras's `date_saved`, so
-    identical weights give identical bytes."""
+    """Rewrite a `.keras` zip with fixed member timestamps, without Keras's `date_saved` and
+    with process-independent shared-object numbers, so identical weights give identical bytes
+    in any process."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
@@ -33,5 +48,9 @@ def stable_zip(path: Path | str) -> None:
                 meta = json.loads(data)
                 meta.pop("date_saved", None)
                 data = json.dumps(meta).encode()
+            elif info.filename == "config.json":
+                config = json.loads(data)
+                _renumber_shared(config, {})
+                data = json.dumps(config).encode()
             dst.writestr(fixed, data)
     os.replace(tmp, path)

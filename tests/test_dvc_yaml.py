@@ -1,0 +1,143 @@
+"""dvc.yaml against the code: every stage lists exactly the code it executes and exactly the
+paths its module uses, and the headline metrics stay small."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ich.pipeline import deps, paths
+from tests.conftest import ROOT
+
+PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+STAGES = PIPELINE["stages"]
+MAX_HEADLINE_NUMBERS = 25
+
+
+def entries(spec: dict, kind: str) -> list[str]:
+    """Paths of one list of a stage (`deps`, `outs`, `metrics`), options dropped."""
+    return [next(iter(e)) if isinstance(e, dict) else e for e in spec.get(kind, [])]
+
+
+def test_code_deps_are_the_import_graph():
+    assert deps.differences(ROOT / "dvc.yaml", ROOT) == []
+
+
+def test_a_removed_dependency_is_named_with_its_import_chain(tmp_path):
+    shutil.copytree(ROOT / "ich", tmp_path / "ich", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "stages", tmp_path / "stages")
+    text = (ROOT / "dvc.yaml").read_text()
+    # extract reads every RSNA pixel through the fast reader: drop it from extract's deps only
+    start = text.index("  extract:")
+    cut = text.index("      - ich/dicom/fast.py\n", start)
+    (tmp_path / "dvc.yaml").write_text(
+        text[:cut] + text[cut + len("      - ich/dicom/fast.py\n") :]
+    )
+    problems = deps.differences(tmp_path / "dvc.yaml", tmp_path)
+    assert problems == [
+        "stage 'extract': dvc.yaml misses ich/dicom/fast.py (stages/extract.py -> "
+        "ich/data/extract.py -> ich/dicom/read.py -> ich/dicom/fast.py)"
+    ]
+    assert deps.write(tmp_path / "dvc.yaml", tmp_path)
+    assert deps.differences(tmp_path / "dvc.yaml", tmp_path) == []
+
+
+def test_a_listed_file_the_stage_never_imports_is_named(tmp_path):
+    shutil.copytree(ROOT / "ich", tmp_path / "ich", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "stages", tmp_path / "stages")
+    text = (ROOT / "dvc.yaml").read_text()
+    text = text.replace(
+        "      - stages/labels.py\n", "      - stages/labels.py\n      - ich/eval/plots.py\n", 1
+    )
+    (tmp_path / "dvc.yaml").write_text(text)
+    assert deps.differences(tmp_path / "dvc.yaml", tmp_path) == [
+        "stage 'labels': dvc.yaml lists ich/eval/plots.py, which it never imports"
+    ]
+
+
+def test_lazy_and_package_imports_count(tmp_path):
+    """An import inside a function may run, and `import a.b` runs a/__init__.py too."""
+    pkg = tmp_path / "ich" / "sub"
+    pkg.mkdir(parents=True)
+    (tmp_path / "ich" / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "lazy.py").write_text("X = 1\n")
+    (pkg / "unused.py").write_text("")
+    (tmp_path / "stages").mkdir()
+    (tmp_path / "stages" / "s.py").write_text("def main():\n    from ich.sub import lazy\n")
+    assert deps.stage_code("s", tmp_path) == [
+        "stages/s.py",
+        "ich/__init__.py",
+        "ich/sub/__init__.py",
+        "ich/sub/lazy.py",
+    ]
+
+
+def used_paths(stage: str) -> set[str]:
+    """The ich.pipeline.paths names a stage module uses, as the paths they stand for."""
+    tree = ast.parse((ROOT / "stages" / f"{stage}.py").read_text())
+    names = {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "paths"
+    }
+    return {Path(getattr(paths, name)).as_posix() for name in names}
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_stage_paths_match_dvc_yaml(stage):
+    spec = STAGES[stage]
+    declared = {
+        p
+        for kind in ("deps", "outs", "metrics")
+        for p in entries(spec, kind)
+        if not deps.is_code(p) and "${" not in p
+    }
+    assert used_paths(stage) == declared, f"stage '{stage}': dvc.yaml and stages/{stage}.py"
+
+
+def test_param_paths_are_read_through_their_params():
+    for stage, spec in STAGES.items():
+        for dep in entries(spec, "deps"):
+            for key in re.findall(r"\$\{([\w.]+)\}", dep):
+                assert key in spec["params"], f"stage '{stage}' reads ${{{key}}} without its param"
+
+
+def test_manifest_path_is_what_dvc_yaml_spells():
+    from ich.data.manifest import manifest_path
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    dicom_dir = params["data"]["dicom_dir"]
+    spelled = [d for d in entries(STAGES["extract"], "deps") if "${data.dicom_dir}" in d]
+    assert spelled == ["${data.dicom_dir}.manifest.csv"]
+    assert str(manifest_path(dicom_dir)) == spelled[0].replace("${data.dicom_dir}", dicom_dir)
+
+
+def test_plots_draw_declared_outputs():
+    outs = [p for spec in STAGES.values() for p in entries(spec, "outs")]
+    for plot in PIPELINE["plots"]:
+        files = plot if isinstance(plot, str) else list(next(iter(plot.values()))["y"])
+        for f in [files] if isinstance(files, str) else files:
+            assert any(f == o or f.startswith(o + "/") for o in outs), f
+
+
+def numbers(tree) -> int:
+    if isinstance(tree, dict):
+        return sum(numbers(v) for v in tree.values())
+    return int(isinstance(tree, int | float) and not isinstance(tree, bool))
+
+
+def test_headline_metrics_fit_the_budget():
+    """`dvc exp show` reads at a glance: all declared metrics hold at most 25 numbers."""
+    files = [p for spec in STAGES.values() for p in entries(spec, "metrics")]
+    assert files == [paths.TRAIN_METRICS.as_posix(), paths.HOLDOUT_METRICS.as_posix()]
+    total = sum(numbers(json.loads((ROOT / f).read_text())) for f in files)
+    assert 0 < total <= MAX_HEADLINE_NUMBERS
