@@ -18,7 +18,9 @@ import pandas as pd
 
 from ich.data.inputs import SliceBatches
 from ich.model.losses import WeightedBCE
-from ich.model.networks import ModelSpec, build
+from ich.model.networks import build
+from ich.model.training import TrainSpec
+from ich.pipeline import params
 from ich.rsna import LABELS
 
 
@@ -26,7 +28,9 @@ def case(name: str, size: int, n: int, batch: int) -> dict:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 255, (n, size, size, 3), dtype=np.uint8)
     split = pd.DataFrame({"row": np.arange(n), **{s: rng.integers(0, 2, n) for s in LABELS}})
-    spec = ModelSpec(name, dropout=(0.3, 0.2), augment={"flip": name == "cnn"})
+    spec = params.section(params.load(), "train", TrainSpec)  # the default network's shape
+    flip = spec.augment.model_copy(update={"flip": name == "cnn"})
+    spec = spec.model_copy(update={"model": name, "dropout": (0.3, 0.2), "augment": flip})
     per = size * size * 3 if name == "mlp" else 3
     model = build(spec, (size, size, 3), np.full(per, 100.0), np.full(per, 900.0))
     opt = keras.optimizers.SGD(0.1) if name == "mlp" else keras.optimizers.Adam(1e-3)

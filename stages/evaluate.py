@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 
 from ich.data.inputs import neighbour_rows
-from ich.eval.evaluation import evaluate, headline, predict_split, saliency_examples
+from ich.eval.evaluation import (
+    EvaluateSpec,
+    evaluate,
+    headline,
+    predict_split,
+    saliency_examples,
+)
 from ich.eval.plots import holdout_plots, saliency_grid
 from ich.files import write_csv, write_json
 from ich.pipeline import params, paths
@@ -18,10 +24,7 @@ from ich.rsna import LABELS
 
 
 def main() -> None:
-    p = params.load()
-    target = params.number(p, "evaluate.target_sensitivity", 0, 1, lo_open=True)
-    n_boot = params.integer(p, "evaluate.bootstrap", 10)
-    seed = params.integer(p, "evaluate.seed", 0)
+    spec = params.section(params.load(), "evaluate", EvaluateSpec)
     model = keras.saving.load_model(paths.MODELS / "model.keras", compile=False)
     prep = json.loads((paths.MODELS / "preprocessing.json").read_text())
     images = np.load(paths.IMAGES, mmap_mode="r")
@@ -31,7 +34,16 @@ def main() -> None:
     holdout = splits["holdout"]
     p_hold = predict_split(model, images, holdout, context)
     p_val = predict_split(model, images, splits["val"], context)
-    report = evaluate(holdout, p_hold, splits["train"], splits["val"], p_val, target, n_boot, seed)
+    report = evaluate(
+        holdout,
+        p_hold,
+        splits["train"],
+        splits["val"],
+        p_val,
+        spec.target_sensitivity,
+        spec.bootstrap,
+        spec.seed,
+    )
     write_json(paths.HOLDOUT_REPORT, report)
     write_json(paths.HOLDOUT_METRICS, headline(report))
     preds = holdout[["ID", "PatientID"]].join(

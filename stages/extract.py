@@ -10,25 +10,16 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import time  # noqa: E402
-from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from ich.data.extract import Settings, extract, summarise, write_outputs  # noqa: E402
+from ich.data.extract import ExtractSpec, Settings, extract, summarise, write_outputs  # noqa: E402
 from ich.data.manifest import manifest_path, verify  # noqa: E402
 from ich.files import write_json  # noqa: E402
 from ich.jobs import worker_count  # noqa: E402
 from ich.pipeline import params, paths  # noqa: E402
 from ich.pipeline.stage import run  # noqa: E402
-
-
-def read_settings(p: dict) -> tuple[Settings, float]:
-    settings = Settings(
-        resolution=params.integer(p, "extract.resolution", 8, 1024),
-        windows=params.windows(p, "extract.windows"),
-    )
-    return settings, params.number(p, "extract.max_rejected_fraction", 0, 1)
 
 
 def main() -> None:
@@ -37,15 +28,20 @@ def main() -> None:
     ap.add_argument("--shard-size", type=int, default=1024, help="slices per resumable unit")
     args = ap.parse_args()
     p = params.load()
-    settings, max_rejected = read_settings(p)
-    settings = replace(settings, shard_size=max(1, args.shard_size))
+    spec = params.section(p, "extract", ExtractSpec)
+    settings = Settings(spec.resolution, spec.windows, shard_size=max(1, args.shard_size))
     manifest = manifest_path(params.get(p, "data.dicom_dir"))
     dicom_dir = params.existing_path(p, "data.dicom_dir", Path.is_dir)
     verify(dicom_dir, manifest)
     ids = pd.read_csv(paths.LABELS, usecols=["ID"])["ID"].tolist()
     start = time.perf_counter()
     index, rejected = extract(
-        ids, dicom_dir, paths.IMAGES, settings, worker_count(args.workers), max_rejected
+        ids,
+        dicom_dir,
+        paths.IMAGES,
+        settings,
+        worker_count(args.workers),
+        spec.max_rejected_fraction,
     )
     seconds = time.perf_counter() - start
     write_outputs(index, rejected, settings, paths.INDEX, paths.REJECTED, paths.PREPROCESSING)

@@ -10,14 +10,14 @@ import pandas as pd
 
 from ich.pipeline import params, paths
 from ich.pipeline.stage import run
-from ich.synthetic.cohort import plan, spec_from_params
+from ich.synthetic.cohort import SynthesizeSpec, plan
 from ich.synthetic.montage import draw
 
 
 def main() -> None:
-    spec, _ = spec_from_params(params.load())
+    spec = params.section(params.load(), "synthesize", SynthesizeSpec)
     truth = pd.read_csv(paths.SYNTHETIC / "truth.csv")
-    draw(plan(spec), truth, paths.SYNTHETIC, None, paths.SYNTHETIC_SAMPLES)
+    draw(plan(spec.cohort()), truth, paths.SYNTHETIC, None, paths.SYNTHETIC_SAMPLES)
 
 
 if __name__ == "__main__":

@@ -10,27 +10,8 @@ from ich.pipeline import params, paths
 from ich.pipeline.stage import run
 
 
-def optional_count(p: dict, key: str) -> int | None:
-    return None if params.get(p, key) is None else params.integer(p, key, 1)
-
-
-def read_spec(p: dict) -> SampleSpec:
-    return SampleSpec(
-        seed=params.integer(p, "sample.seed", 0),
-        holdout_fraction=params.number(
-            p, "sample.holdout_fraction", 0, 1, lo_open=True, hi_open=True
-        ),
-        val_fraction=params.number(p, "sample.val_fraction", 0, 1, lo_open=True, hi_open=True),
-        positive_ratio=params.number(p, "sample.positive_ratio", 0, 1),
-        n_train=optional_count(p, "sample.n_train"),
-        n_val=optional_count(p, "sample.n_val"),
-        n_holdout=optional_count(p, "sample.n_holdout"),
-        holdout_resample=params.boolean(p, "sample.holdout_resample"),
-    )
-
-
 def main() -> None:
-    spec = read_spec(params.load())
+    spec = params.section(params.load(), "sample", SampleSpec)
     labels = pd.read_csv(paths.LABELS)
     index = pd.read_csv(paths.INDEX)
     table = index.merge(labels, on="ID", how="inner", validate="one_to_one")

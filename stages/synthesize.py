@@ -8,7 +8,7 @@ from ich.files import write_json
 from ich.jobs import worker_count
 from ich.pipeline import params, paths
 from ich.pipeline.stage import run
-from ich.synthetic.cohort import spec_from_params
+from ich.synthetic.cohort import SynthesizeSpec
 from ich.synthetic.dataset import synthesize
 
 
@@ -16,8 +16,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--workers", type=int, help="processes (default: ICH_WORKERS or all cores)")
     args = ap.parse_args()
-    spec, options = spec_from_params(params.load())
-    summary = synthesize(spec, options, paths.SYNTHETIC, worker_count(args.workers))
+    spec = params.section(params.load(), "synthesize", SynthesizeSpec)
+    summary = synthesize(spec.cohort(), spec.options(), paths.SYNTHETIC, worker_count(args.workers))
     write_json(paths.SYNTHESIZE_REPORT, summary)
 
 

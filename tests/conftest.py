@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ich.model.training import TrainSpec
+from ich.pipeline.params import section
 from ich.synthetic.cohort import CohortSpec
 from ich.synthetic.dataset import synthesize
 
@@ -34,6 +36,19 @@ def tiny_spec(seed: int = 5, patients: int = 6, **overrides) -> CohortSpec:
         truncated=1,
     )
     return CohortSpec.plain(seed, patients, **{**quirks, **overrides})
+
+
+def _merge(base: dict, changes: dict) -> dict:
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = _merge(base[key], value) if isinstance(value, dict) else value
+    return out
+
+
+def train_spec(**changes) -> TrainSpec:
+    """params.yaml's train section with `changes` (nested dicts merge), validated."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    return section({"train": _merge(params["train"], changes)}, "train", TrainSpec)
 
 
 @pytest.fixture(scope="session")

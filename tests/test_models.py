@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from ich.model.losses import WeightedBCE
-from ich.model.networks import ModelSpec, build
+from ich.model.networks import build
 from ich.rsna import LABELS
+from tests.conftest import train_spec
 
 
 def test_seed_mlp_parameter_count():
@@ -17,7 +18,8 @@ def test_seed_mlp_parameter_count():
     from ich.model.networks import mlp
 
     inputs = keras.Input((50, 50, 1))
-    spec = ModelSpec("mlp", dropout=(0.3, 0.2))
+    spec = train_spec(model="mlp", dropout=[0.3, 0.2])
+    assert spec.mlp.widths == (24, 18, 12, 8), "the seed's widths are the default"
     model = keras.Model(inputs, mlp(inputs, spec, 7, np.zeros(2500), np.ones(2500)))
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     assert trainable == 457_289
@@ -29,10 +31,10 @@ def test_builds_and_trains_a_step(name):
 
     keras.utils.set_random_seed(0)  # unseeded inits made this flaky
     shape = (16, 16, 3)
-    spec = ModelSpec(
-        name,
-        dropout=(0.3, 0.2),
-        cnn_filters=(4, 8),
+    spec = train_spec(
+        model=name,
+        dropout=[0.3, 0.2],
+        cnn={"filters": [4, 8]},
         augment={"flip": True, "rotation": 0.05, "shift": 0.05},
     )
     # The statistics of the uint8 inputs below: unnormalised 0..255 inputs saturate the
@@ -71,7 +73,7 @@ def test_saved_model_bytes_are_stable(tmp_path):
     for path in paths:
         keras.backend.clear_session()  # layer names restart, as in a fresh process
         keras.utils.set_random_seed(0)
-        spec = ModelSpec("cnn", (0.3, 0.2), cnn_filters=(4,), augment={"flip": True})
+        spec = train_spec(model="cnn", cnn={"filters": [4]}, augment={"flip": True})
         models.append(build(spec, (8, 8, 1), np.zeros(1), np.ones(1)))  # kept: new addresses
         save(models[-1], path)
         time.sleep(1.1)  # the zip's timestamps have a 2 s resolution, the metadata 1 s

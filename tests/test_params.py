@@ -9,39 +9,79 @@ import sys
 import pytest
 import yaml
 
-from ich.pipeline.params import ParamError
-from stages.extract import read_settings
-from stages.sample import read_spec as sample_spec
-from stages.train import read_spec as train_spec
+from ich.data.extract import ExtractSpec
+from ich.data.splits import SampleSpec
+from ich.eval.evaluation import EvaluateSpec
+from ich.model.training import TrainSpec
+from ich.pipeline.params import ParamError, section
+from ich.synthetic.cohort import SynthesizeSpec
 from tests.conftest import ROOT
+
+SPECS = {
+    "synthesize": SynthesizeSpec,
+    "extract": ExtractSpec,
+    "sample": SampleSpec,
+    "train": TrainSpec,
+    "evaluate": EvaluateSpec,
+}
+
+
+def read(params: dict, name: str):
+    return section(params, name, SPECS[name])
+
+
+def test_every_section_of_the_default_params_is_valid(project_params):
+    for name in SPECS:
+        read(project_params, name)
 
 
 @pytest.mark.parametrize(
-    ("section", "key", "value", "reader", "message"),
+    ("name", "key", "value", "message"),
     [
-        ("extract", "resolution", 4, read_settings, "extract.resolution = 4: must be >= 8"),
-        ("extract", "resolution", "64", read_settings, "extract.resolution = '64'"),
-        ("extract", "windows", [[40, 0]], read_settings, r"extract.windows\[0\]\[1\] = 0"),
-        ("extract", "windows", [[40]], read_settings, r"extract.windows\[0\] = \[40\]"),
-        ("sample", "positive_ratio", 1.5, sample_spec, "sample.positive_ratio = 1.5"),
-        ("sample", "holdout_fraction", 0, sample_spec, "sample.holdout_fraction = 0"),
-        ("sample", "n_train", -5, sample_spec, "sample.n_train = -5"),
-        ("train", "dropout", [1.0, 0.2], train_spec, r"train.dropout\[0\] = 1.0: must be < 1"),
-        ("train", "dropout", [0.3], train_spec, r"train.dropout = \[0.3\]"),
-        ("train", "model", "resnet", train_spec, "train.model = 'resnet': must be one of"),
-        ("train", "learning_rate", 0, train_spec, "train.learning_rate = 0"),
+        ("extract", "resolution", 4, "extract.resolution = 4: must be >= 8$"),
+        ("extract", "resolution", "64", "extract.resolution = '64': expected an integer$"),
+        ("extract", "resolution", True, "extract.resolution = True: expected an integer$"),
+        ("extract", "windows", [[40, 0]], r"extract.windows\[0\]\[1\] = 0: must be > 0$"),
+        ("extract", "windows", [[40]], r"extract.windows\[0\] = \[40\]: too few values$"),
+        ("extract", "windows", [], r"extract.windows = \[\]: expected at least 1 value\(s\)$"),
+        ("sample", "positive_ratio", 1.5, "sample.positive_ratio = 1.5: must be <= 1$"),
+        ("sample", "holdout_fraction", 0, "sample.holdout_fraction = 0: must be > 0$"),
+        ("sample", "n_train", -5, "sample.n_train = -5: must be >= 1$"),
+        ("sample", "holdout_resample", "no", "sample.holdout_resample = 'no': expected true or"),
+        ("train", "dropout", [1.0, 0.2], r"train.dropout\[0\] = 1.0: must be < 1$"),
+        ("train", "dropout", [0.3], r"train.dropout = \[0.3\]: too few values$"),
+        ("train", "model", "resnet", "train.model = 'resnet': must be one of 'cnn' or 'mlp'$"),
+        ("train", "learning_rate", 0, "train.learning_rate = 0: must be > 0$"),
+        ("train", "cnn", {"filters": [16, 0]}, r"train.cnn.filters\[1\] = 0: must be >= 1$"),
+        ("evaluate", "bootstrap", 5, "evaluate.bootstrap = 5: must be >= 10$"),
     ],
 )
-def test_bad_value_names_key_and_value(project_params, section, key, value, reader, message):
-    project_params[section][key] = value
+def test_bad_value_names_key_and_value(project_params, name, key, value, message):
+    project_params[name][key] = value
+    with pytest.raises(ParamError, match="^params.yaml: " + message):
+        read(project_params, name)
+
+
+def test_mlp_needs_one_l2_per_layer(project_params):
+    project_params["train"]["mlp"]["l2"] = [0.1, 0.01]
+    message = r"train.mlp.l2 = \[0.1, 0.01\]: expected one value per width \(4\)$"
     with pytest.raises(ParamError, match=message):
-        reader(project_params)
+        read(project_params, "train")
 
 
 def test_missing_key_is_named(project_params):
     del project_params["train"]["epochs"]
     with pytest.raises(ParamError, match="missing key 'train.epochs'"):
-        train_spec(project_params)
+        read(project_params, "train")
+    del project_params["train"]
+    with pytest.raises(ParamError, match="missing key 'train'"):
+        read(project_params, "train")
+
+
+def test_misspelt_key_is_named_not_ignored(project_params):
+    project_params["train"]["augment"]["rotaton"] = 0.1
+    with pytest.raises(ParamError, match=r"unknown key 'train.augment.rotaton'"):
+        read(project_params, "train")
 
 
 def test_stage_with_a_missing_path_writes_nothing(tmp_path, project_params):

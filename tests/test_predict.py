@@ -12,8 +12,9 @@ import pytest
 
 from ich.data.extract import Settings, extract
 from ich.data.inputs import gather
-from ich.model.networks import ModelSpec, build
+from ich.model.networks import build
 from ich.rsna import LABELS
+from tests.conftest import train_spec
 
 SETTINGS = Settings(resolution=24, windows=((40, 80), (80, 200)), shard_size=16)
 
@@ -22,7 +23,7 @@ SETTINGS = Settings(resolution=24, windows=((40, 80), (80, 200)), shard_size=16)
 def model_dir(tmp_path_factory):
     """A small untrained-but-deterministic CNN saved as the train stage saves it."""
     out = tmp_path_factory.mktemp("model")
-    spec = ModelSpec("cnn", dropout=(0.2, 0.2), cnn_filters=(4, 8))
+    spec = train_spec(model="cnn", dropout=[0.2, 0.2], cnn={"filters": [4, 8]})
     model = build(spec, (24, 24, 6), np.full(6, 100.0), np.full(6, 900.0))
     model.save(out / "model.keras")
     prep = {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,6 +19,10 @@ SPEC = SampleSpec(
     n_holdout=None,
     holdout_resample=False,
 )
+
+
+def with_(**changes) -> SampleSpec:
+    return SPEC.model_copy(update=changes)
 
 
 def table(n_patients: int = 60, per_patient: int = 20, seed: int = 0) -> pd.DataFrame:
@@ -49,7 +51,7 @@ def test_no_patient_or_study_in_two_splits():
 
 @pytest.mark.parametrize("ratio", [0.0, 0.3, 0.5, 0.9])
 def test_exact_ratio_without_replacement(ratio):
-    splits = make_splits(table(), replace(SPEC, positive_ratio=ratio, n_train=200))
+    splits = make_splits(table(), with_(positive_ratio=ratio, n_train=200))
     train = splits["train"]
     assert train["ID"].is_unique
     assert train["any"].sum() == round(ratio * len(train))
@@ -68,12 +70,12 @@ def test_ratio_capped_by_what_is_available():
 def test_holdout_keeps_natural_prevalence_and_does_not_move():
     t = table()
     base = make_splits(t, SPEC)["holdout"]
-    other = make_splits(t, replace(SPEC, positive_ratio=0.8, n_train=100, n_val=20))["holdout"]
+    other = make_splits(t, with_(positive_ratio=0.8, n_train=100, n_val=20))["holdout"]
     assert base.equals(other)
     natural = t[t["PatientID"].isin(set(base["PatientID"]))]
     assert base["row"].tolist() == natural["row"].tolist(), "every image of holdout patients"
 
 
 def test_holdout_resample_uses_the_train_ratio():
-    hold = make_splits(table(), replace(SPEC, holdout_resample=True, positive_ratio=0.9))["holdout"]
+    hold = make_splits(table(), with_(holdout_resample=True, positive_ratio=0.9))["holdout"]
     assert hold["any"].sum() == round(0.9 * len(hold))

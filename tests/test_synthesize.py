@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ich.pipeline.params import ParamError
+from ich.pipeline.params import ParamError, section
 from ich.rsna import SUBTYPES
-from ich.synthetic.cohort import PROFILES, plan, spec_from_params
+from ich.synthetic.cohort import PROFILES, SynthesizeSpec, plan
 from ich.synthetic.dataset import labels_from_areas, render_all, synthesize
 from tests.conftest import TINY_SYNTH, tiny_spec
 
@@ -78,14 +78,14 @@ def test_deterministic_across_runs_and_worker_counts(tmp_path, tiny_dataset):
 def test_bad_params_fail_naming_key_and_value(project_params, key, value, message):
     project_params["synthesize"][key] = value
     with pytest.raises(ParamError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        spec_from_params(project_params)
+        section(project_params, "synthesize", SynthesizeSpec)
 
 
 def test_bad_custom_prevalence(project_params):
     project_params["synthesize"]["profile"] = "custom"
     project_params["synthesize"]["prevalence"]["subdural"] = -0.1
     with pytest.raises(ParamError, match="synthesize.prevalence.subdural = -0.1"):
-        spec_from_params(project_params)
+        section(project_params, "synthesize", SynthesizeSpec)
 
 
 def test_rsna_profile_gives_rsna_like_prevalence():

@@ -27,7 +27,7 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ich.synthetic.cohort import plan, spec_from_params
+    from ich.synthetic.cohort import SynthesizeSpec, plan
     from ich.synthetic.montage import draw
 
     truth_csv = paths.SYNTHETIC / "truth.csv"
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     fixtures = args.fixtures if args.fixtures.is_dir() else None
     if fixtures is None:
         print(f"montage: {args.fixtures} not found, drawing synthetic slices only")
-    spec, _ = spec_from_params(params.load())
-    draw(plan(spec), pd.read_csv(truth_csv), paths.SYNTHETIC, fixtures, args.out)
+    spec = params.section(params.load(), "synthesize", SynthesizeSpec)
+    draw(plan(spec.cohort()), pd.read_csv(truth_csv), paths.SYNTHETIC, fixtures, args.out)
     print(f"montage: {args.out}")
     return 0

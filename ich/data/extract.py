@@ -17,9 +17,11 @@ import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from ich.data.image import code_windows, into, preprocess
 from ich.dicom.read import (
@@ -34,6 +36,9 @@ from ich.errors import InputError
 from ich.files import write_csv, write_json
 from ich.jobs import pool_map, progress
 from ich.scratch import scratch
+from ich.spec import Fraction, Spec
+
+Window = tuple[float, Annotated[float, Field(gt=0)]]  # [center, width] in HU
 
 INDEX_COLUMNS = ["row", "ID", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "z"]
 
@@ -49,6 +54,14 @@ class Settings:
         h = hashlib.sha256(json.dumps([self.resolution, self.windows, str(dicom_dir)]).encode())
         h.update("\n".join(ids).encode())
         return h.hexdigest()[:16]
+
+
+class ExtractSpec(Spec):
+    """The `extract` section of params.yaml."""
+
+    resolution: int = Field(ge=8, le=1024)  # output images are resolution x resolution
+    windows: tuple[Window, ...] = Field(min_length=1)  # [center, width] in HU, one channel each
+    max_rejected_fraction: Fraction
 
 
 class TooManyRejected(InputError):

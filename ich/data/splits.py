@@ -6,25 +6,25 @@ within each split. So the holdout patients do not move when the ratio or the siz
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from ich.rsna import LABELS
+from ich.spec import Count, Fraction, OpenFraction, Positive, Spec
 
 SPLITS = ("train", "val", "holdout")
 
 
-@dataclass(frozen=True)
-class SampleSpec:
-    seed: int
-    holdout_fraction: float
-    val_fraction: float  # of the non-holdout patients
-    positive_ratio: float
-    n_train: int | None  # None: as many as the ratio allows
-    n_val: int | None
-    n_holdout: int | None  # None: all holdout images
+class SampleSpec(Spec):
+    """The `sample` section of params.yaml."""
+
+    seed: Count
+    holdout_fraction: OpenFraction  # of patients
+    val_fraction: OpenFraction  # of the non-holdout patients
+    positive_ratio: Fraction
+    n_train: Positive | None  # None: as many as the ratio allows
+    n_val: Positive | None
+    n_holdout: Positive | None  # None: all holdout images
     holdout_resample: bool  # draw the holdout at positive_ratio (the seed's iteration 3)
 
 

@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from ich.data.inputs import SliceBatches, gather
 from ich.eval import metrics
 from ich.eval.baselines import position_baseline, prior_baseline
 from ich.model.saliency import occlusion_map
 from ich.rsna import LABELS, RSNA_WEIGHTS, SUBTYPES
+from ich.spec import Count, Spec
 
 WEIGHTS = np.array([RSNA_WEIGHTS[s] for s in LABELS])
+
+
+class EvaluateSpec(Spec):
+    """The `evaluate` section of params.yaml."""
+
+    seed: Count
+    bootstrap: int = Field(ge=10)  # patient-level resamples for the AUC intervals
+    target_sensitivity: float = Field(gt=0, le=1)  # per-label thresholds are chosen on val
 
 
 def predict_split(model, images: np.ndarray, split: pd.DataFrame, context, batch_size: int = 256):

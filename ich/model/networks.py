@@ -6,25 +6,53 @@ Standardisation statistics are computed on the training split and stored inside 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
 import keras
 import numpy as np
 from keras import layers, ops
+from pydantic import Field, ValidationInfo, field_validator
 
 from ich.rsna import LABELS
+from ich.spec import Count, Positive, Spec
+
+Dropout = Annotated[float, Field(ge=0, lt=1)]
+NonNegative = Annotated[float, Field(ge=0)]
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str  # "mlp" (the seed's network) or "cnn"
-    dropout: tuple[float, ...]
-    mlp_widths: tuple[int, ...] = (24, 18, 12, 8)  # multiples of the number of outputs
-    mlp_l2: tuple[float, ...] = (0.1, 0.01, 0.01, 0.001)
-    mlp_output_l1: float = 0.001
-    cnn_filters: tuple[int, ...] = (16, 32, 64, 128)
-    augment: dict = field(default_factory=dict)
-    seed: int = 0
+class MlpSpec(Spec):
+    widths: tuple[Positive, ...] = Field(min_length=1)  # units = width x outputs
+    l2: tuple[NonNegative, ...]  # one per dense layer
+    output_l1: NonNegative
+
+    @field_validator("l2")
+    @classmethod
+    def _one_per_layer(cls, l2: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
+        widths = info.data.get("widths")
+        if widths is not None and len(l2) != len(widths):
+            raise ValueError(f"expected one value per width ({len(widths)})")
+        return l2
+
+
+class CnnSpec(Spec):
+    filters: tuple[Positive, ...] = Field(min_length=1)
+
+
+class AugmentSpec(Spec):
+    flip: bool
+    rotation: float = Field(ge=0, le=0.5)  # fraction of a full turn
+    shift: float = Field(ge=0, le=0.5)  # fraction of the image
+
+
+class ModelSpec(Spec):
+    """The network's part of the `train` section of params.yaml."""
+
+    model: Literal["cnn", "mlp"]  # mlp: the seed notebook's network
+    seed: Count
+    dropout: tuple[Dropout, Dropout]  # mlp: after dense layers 2 and 3; cnn: the first
+    mlp: MlpSpec
+    cnn: CnnSpec
+    augment: AugmentSpec
 
 
 def mlp(x, spec: ModelSpec, n_out: int, mean: np.ndarray, var: np.ndarray):
@@ -32,14 +60,14 @@ def mlp(x, spec: ModelSpec, n_out: int, mean: np.ndarray, var: np.ndarray):
     x = layers.Flatten()(x)
     x = layers.Normalization(mean=mean.reshape(-1), variance=var.reshape(-1))(x)
     drops = {1: spec.dropout[0], 2: spec.dropout[1]}  # after the 2nd and 3rd dense layers
-    for i, (width, l2) in enumerate(zip(spec.mlp_widths, spec.mlp_l2, strict=True)):
+    for i, (width, l2) in enumerate(zip(spec.mlp.widths, spec.mlp.l2, strict=True)):
         x = layers.Dense(
             width * n_out, activation="relu", kernel_regularizer=keras.regularizers.L2(l2)
         )(x)
         if i in drops:
             x = layers.Dropout(drops[i], seed=spec.seed + i)(x)
     return layers.Dense(
-        n_out, activation="sigmoid", kernel_regularizer=keras.regularizers.L1(spec.mlp_output_l1)
+        n_out, activation="sigmoid", kernel_regularizer=keras.regularizers.L1(spec.mlp.output_l1)
     )(x)
 
 
@@ -47,7 +75,7 @@ def cnn(x, spec: ModelSpec, n_out: int, mean: np.ndarray, var: np.ndarray):
     """A compact CNN: (conv3x3 + BN + ReLU + maxpool) blocks, global average pooling."""
     x = layers.Normalization(mean=mean.reshape(-1), variance=var.reshape(-1))(x)
     x = augmentation(x, spec)
-    for filters in spec.cnn_filters:
+    for filters in spec.cnn.filters:
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         # momentum 0.9: moving statistics keep up within an epoch of ~100 steps (0.99 lagged and
         # made the validation loss jump from epoch to epoch)
@@ -62,20 +90,18 @@ def cnn(x, spec: ModelSpec, n_out: int, mean: np.ndarray, var: np.ndarray):
 def augmentation(x, spec: ModelSpec):
     """Light, label-preserving augmentation; active in training only."""
     a = spec.augment
-    if a.get("flip"):
+    if a.flip:
         x = layers.RandomFlip("horizontal", seed=spec.seed)(x)
-    if a.get("rotation"):
-        x = layers.RandomRotation(a["rotation"], fill_mode="constant", seed=spec.seed + 1)(x)
-    if a.get("shift"):
-        x = layers.RandomTranslation(
-            a["shift"], a["shift"], fill_mode="constant", seed=spec.seed + 2
-        )(x)
+    if a.rotation:
+        x = layers.RandomRotation(a.rotation, fill_mode="constant", seed=spec.seed + 1)(x)
+    if a.shift:
+        x = layers.RandomTranslation(a.shift, a.shift, fill_mode="constant", seed=spec.seed + 2)(x)
     return x
 
 
 def build(spec: ModelSpec, shape: tuple[int, ...], mean: np.ndarray, var: np.ndarray):
     inputs = keras.Input(shape, dtype="uint8", name="slices")
     x = ops.cast(inputs, "float32")
-    body = {"mlp": mlp, "cnn": cnn}[spec.name]
+    body = {"mlp": mlp, "cnn": cnn}[spec.model]
     outputs = body(x, spec, len(LABELS), mean, var)
-    return keras.Model(inputs, outputs, name=spec.name)
+    return keras.Model(inputs, outputs, name=spec.model)

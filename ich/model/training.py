@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import keras
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from ich.data.inputs import SliceBatches, channel_stats, neighbour_rows
 from ich.model.losses import WeightedBCE
 from ich.model.networks import ModelSpec, build
 from ich.rsna import LABELS, RSNA_WEIGHTS
+from ich.spec import Count, Positive
 
 
-@dataclass(frozen=True)
-class TrainSpec:
-    model: ModelSpec
-    seed: int
-    epochs: int
-    batch_size: int
-    optimizer: str
-    learning_rate: float
-    lr_schedule: str
-    rsna_weights: bool
-    focal_gamma: float
-    context: bool
-    patience: int
+class TrainSpec(ModelSpec):
+    """The `train` section of params.yaml: the network's keys and how to fit it."""
+
+    epochs: Positive
+    batch_size: Positive
+    optimizer: Literal["adam", "sgd"]  # sgd: the seed's, no momentum
+    learning_rate: float = Field(gt=0)
+    lr_schedule: Literal["cosine", "constant"]  # cosine decay to 0 over all epochs
+    loss_weights: Literal["rsna", "uniform"]  # rsna: any 2, subtypes 1
+    focal_gamma: float = Field(ge=0, le=5)  # 0: plain cross-entropy
+    context: bool  # add the previous and next slice as channels
+    patience: Count  # early stopping on val loss, best weights kept (0: off)
 
 
 def make_optimizer(name: str, lr: float, schedule: str, total_steps: int):
@@ -58,11 +59,11 @@ def train(
     context = neighbour_rows(index) if spec.context else None
     train_data = SliceBatches(images, train_split, spec.batch_size, spec.seed, context)
     val_data = SliceBatches(images, val_split, spec.batch_size, None, context)
-    per_pixel = spec.model.name == "mlp"  # the seed's StandardScaler was per pixel
+    per_pixel = spec.model == "mlp"  # the seed's StandardScaler was per pixel
     mean, var = channel_stats(SliceBatches(images, train_split, 512, None, context), per_pixel)
     shape = train_data[0][0].shape[1:]
-    model = build(spec.model, shape, mean, var)
-    weights = [RSNA_WEIGHTS[s] if spec.rsna_weights else 1.0 for s in LABELS]
+    model = build(spec, shape, mean, var)
+    weights = [RSNA_WEIGHTS[s] if spec.loss_weights == "rsna" else 1.0 for s in LABELS]
     model.compile(
         optimizer=make_optimizer(
             spec.optimizer, spec.learning_rate, spec.lr_schedule, spec.epochs * len(train_data)

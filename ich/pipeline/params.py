@@ -1,15 +1,40 @@
-"""Reading `params.yaml` and validating values up front, with errors that name the key."""
+"""Reading `params.yaml` and validating a section up front, with errors that name the key:
+`params.yaml: <key> = <value>: <why>`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import ValidationError
 
 from ich.errors import InputError
 from ich.pipeline.paths import PARAMS
+from ich.spec import Spec
+
+S = TypeVar("S", bound=Spec)
+
+# Pydantic's error types, said as this project says them.
+WHY = {
+    "greater_than_equal": "must be >= {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be <= {le}",
+    "less_than": "must be < {lt}",
+    "int_type": "expected an integer",
+    "int_from_float": "expected an integer",
+    "float_type": "expected a number",
+    "bool_type": "expected true or false",
+    "string_type": "expected text",
+    "literal_error": "must be one of {expected}",
+    "tuple_type": "expected a list",
+    "too_short": "expected at least {min_length} value(s)",
+    "too_long": "expected at most {max_length} value(s)",
+    "model_type": "expected a mapping of keys",
+    "value_error": "{error}",
+}
 
 
 class ParamError(InputError):
@@ -38,107 +63,44 @@ def get(params: dict[str, Any], key: str) -> Any:
     return node
 
 
-def _fail(key: str, value: Any, why: str) -> ParamError:
-    return ParamError(f"params.yaml: {key} = {value!r}: {why}")
-
-
-def integer(params: dict, key: str, lo: int | None = None, hi: int | None = None) -> int:
+def section(params: dict[str, Any], key: str, spec: type[S]) -> S:
+    """The section at `key` as a validated `spec`; ParamError naming the first bad key."""
     value = get(params, key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(key, value, "expected an integer")
-    if lo is not None and value < lo:
-        raise _fail(key, value, f"must be >= {lo}")
-    if hi is not None and value > hi:
-        raise _fail(key, value, f"must be <= {hi}")
-    return value
+    try:
+        # JSON mode: YAML lists may fill tuples, integers may fill floats, nothing else converts
+        return spec.model_validate_json(json.dumps(value))
+    except ValidationError as e:
+        raise ParamError(describe(key, e.errors()[0])) from None
 
 
-def number(
-    params: dict,
-    key: str,
-    lo: float | None = None,
-    hi: float | None = None,
-    hi_open: bool = False,
-    lo_open: bool = False,
-) -> float:
-    value = get(params, key)
-    return check_number(key, value, lo, hi, hi_open=hi_open, lo_open=lo_open)
+def _number(x: Any) -> Any:
+    return int(x) if isinstance(x, float) and x.is_integer() else x
 
 
-def check_number(
-    key: str,
-    value: Any,
-    lo: float | None = None,
-    hi: float | None = None,
-    hi_open: bool = False,
-    lo_open: bool = False,
-) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(key, value, "expected a number")
-    if lo is not None and (value < lo or (lo_open and value == lo)):
-        raise _fail(key, value, f"must be {'>' if lo_open else '>='} {lo}")
-    if hi is not None and (value > hi or (hi_open and value == hi)):
-        raise _fail(key, value, f"must be {'<' if hi_open else '<='} {hi}")
-    return float(value)
-
-
-def choice(params: dict, key: str, options: Iterable[str]) -> str:
-    value = get(params, key)
-    options = tuple(options)
-    if value not in options:
-        raise _fail(key, value, f"must be one of {', '.join(options)}")
-    return value
-
-
-def boolean(params: dict, key: str) -> bool:
-    value = get(params, key)
-    if not isinstance(value, bool):
-        raise _fail(key, value, "expected true or false")
-    return value
+def describe(key: str, error: dict) -> str:
+    """One pydantic error as `params.yaml: <key> = <value>: <why>`."""
+    where, kind = key, error["type"]
+    loc = list(error["loc"])
+    if kind == "missing" and loc and isinstance(loc[-1], int):
+        loc, kind = loc[:-1], "too_few"  # a list with a value missing: name the list
+    for part in loc:
+        where += f"[{part}]" if isinstance(part, int) else f".{part}"
+    if kind == "missing":
+        return f"params.yaml: missing key '{where}'"
+    if kind == "extra_forbidden":
+        return f"params.yaml: unknown key '{where}' (misspelt, or not read by this stage)"
+    if kind == "too_few":
+        return f"params.yaml: {where} = {error['input']!r}: too few values"
+    context = {k: _number(v) for k, v in (error.get("ctx") or {}).items()}
+    why = WHY[kind].format(**context) if kind in WHY else error["msg"]
+    return f"params.yaml: {where} = {error['input']!r}: {why}"
 
 
 def existing_path(params: dict, key: str, kind: Callable[[Path], bool] = Path.exists) -> Path:
     value = get(params, key)
     if not isinstance(value, str) or not value:
-        raise _fail(key, value, "expected a path")
+        raise ParamError(f"params.yaml: {key} = {value!r}: expected a path")
     path = Path(value)
     if not kind(path):
-        raise _fail(key, value, "path does not exist")
+        raise ParamError(f"params.yaml: {key} = {value!r}: path does not exist")
     return path
-
-
-def number_list(params: dict, key: str, length: int | None = None, **bounds: Any) -> list[float]:
-    value = get(params, key)
-    if not isinstance(value, list) or (length is not None and len(value) != length):
-        raise _fail(key, value, f"expected a list of {length or 'some'} numbers")
-    return [check_number(f"{key}[{i}]", v, **bounds) for i, v in enumerate(value)]
-
-
-def int_range(params: dict, key: str, lo: int = 1) -> tuple[int, int]:
-    """A [min, max] pair of integers with lo <= min <= max."""
-    value = get(params, key)
-    ok = (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    )
-    if not ok:
-        raise _fail(key, value, "expected [min, max] integers")
-    if value[0] < lo or value[0] > value[1]:
-        raise _fail(key, value, f"expected {lo} <= min <= max (empty or negative range)")
-    return value[0], value[1]
-
-
-def windows(params: dict, key: str) -> tuple[tuple[float, float], ...]:
-    """A non-empty list of [center, width] pairs in HU, width > 0."""
-    value = get(params, key)
-    if not isinstance(value, list) or not value:
-        raise _fail(key, value, "expected a list of [center, width]")
-    pairs = []
-    for i, w in enumerate(value):
-        if not isinstance(w, list) or len(w) != 2:
-            raise _fail(f"{key}[{i}]", w, "expected [center, width]")
-        center = check_number(f"{key}[{i}][0]", w[0])
-        width = check_number(f"{key}[{i}][1]", w[1], lo=0, lo_open=True)
-        pairs.append((center, width))
-    return tuple(pairs)

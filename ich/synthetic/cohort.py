@@ -7,12 +7,14 @@ hence every output byte) is the same whatever the number of rendering workers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import Field, field_validator
 
 from ich.dicom.write import fmt_ds
-from ich.pipeline import params
 from ich.rsna import SUBTYPES
+from ich.spec import Count, Fraction, Positive, Spec
 from ich.synthetic.phantom import Bleed, Grid, Head
 
 # Series-level probability that a scan carries each subtype, plus P(IVH | IPH).
@@ -323,35 +325,64 @@ def orientation(p: SeriesPlan) -> tuple[str, ...]:
     return ("1", "0", "0", "0", fmt_ds(round(np.cos(t), 9)), fmt_ds(round(-np.sin(t), 9) + 0.0))
 
 
-def spec_from_params(p: dict) -> tuple[CohortSpec, dict]:
-    """Validated cohort spec and output options from the `synthesize` section."""
-    key = "synthesize"
-    profile = params.choice(p, f"{key}.profile", [*PROFILES, "custom"])
-    if profile == "custom":
-        prevalence = {
-            s: params.number(p, f"{key}.prevalence.{s}", 0, 1) for s in (*SUBTYPES, "ivh_given_iph")
-        }
-    else:
-        prevalence = PROFILES[profile]
-    quirk = f"{key}.quirks"
-    spec = CohortSpec(
-        seed=params.integer(p, f"{key}.seed", 0),
-        patients=params.integer(p, f"{key}.patients", 1),
-        test_patients=params.integer(p, f"{key}.test_patients", 0),
-        second_series=params.number(p, f"{key}.second_series", 0, 1),
-        slices=params.int_range(p, f"{key}.slices_per_series", 3),
-        prevalence=prevalence,
-        hard_negatives=params.number(p, f"{key}.hard_negatives", 0, 1),
-        int16_fraction=params.number(p, f"{quirk}.int16_fraction", 0, 1),
-        wrapped=params.number(p, f"{quirk}.wrapped", 0, 1),
-        intercept_1000=params.number(p, f"{quirk}.intercept_1000", 0, 1),
-        odd_size=params.number(p, f"{quirk}.odd_size", 0, 1),
-        tilt=params.number(p, f"{quirk}.tilt", 0, 1),
-        extreme_values=params.number(p, f"{quirk}.extreme_values", 0, 1),
-        truncated=params.integer(p, f"{quirk}.truncated", 0, 1),
-    )
-    options = {
-        "min_visible_mm2": params.number(p, f"{key}.min_visible_mm2", 0),
-        "duplicated_ids": params.integer(p, f"{key}.duplicated_ids", 0),
-    }
-    return spec, options
+class PrevalenceSpec(Spec):
+    """Series-level probability of each subtype, and of IVH given IPH (profile `custom`)."""
+
+    epidural: Fraction
+    intraparenchymal: Fraction
+    intraventricular: Fraction
+    subarachnoid: Fraction
+    subdural: Fraction
+    ivh_given_iph: Fraction
+
+
+class QuirkSpec(Spec):
+    int16_fraction: Fraction  # encoding (b) vs (a)
+    wrapped: Fraction  # signed values stored as unsigned 12 bit
+    intercept_1000: Fraction
+    odd_size: Fraction  # non-512 / non-square images
+    tilt: Fraction  # share of series with gantry tilt
+    extreme_values: Fraction  # int16 series with a metal-like 30000 HU spot
+    truncated: int = Field(ge=0, le=1)  # files with truncated PixelData
+
+
+class SynthesizeSpec(Spec):
+    """The `synthesize` section of params.yaml."""
+
+    seed: Count
+    patients: Positive
+    test_patients: Count
+    second_series: Fraction
+    slices_per_series: tuple[Annotated[int, Field(ge=3)], int]
+    profile: Literal["embedded", "rsna", "custom"]
+    prevalence: PrevalenceSpec
+    hard_negatives: Fraction
+    min_visible_mm2: float = Field(ge=0)
+    duplicated_ids: Count
+    quirks: QuirkSpec
+
+    @field_validator("slices_per_series")
+    @classmethod
+    def _a_range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] > value[1]:
+            raise ValueError("expected [min, max] with min <= max")
+        return value
+
+    def cohort(self) -> CohortSpec:
+        prevalence = (
+            self.prevalence.model_dump() if self.profile == "custom" else PROFILES[self.profile]
+        )
+        return CohortSpec(
+            seed=self.seed,
+            patients=self.patients,
+            test_patients=self.test_patients,
+            second_series=self.second_series,
+            slices=self.slices_per_series,
+            prevalence=prevalence,
+            hard_negatives=self.hard_negatives,
+            **self.quirks.model_dump(),
+        )
+
+    def options(self) -> dict:
+        """What `synthesize` needs beyond the cohort: the label threshold and CSV duplicates."""
+        return {"min_visible_mm2": self.min_visible_mm2, "duplicated_ids": self.duplicated_ids}
