@@ -90,9 +90,10 @@ def draw(
                 ax.axis("off")
             if c == 0:
                 ax.set_ylabel(row, fontsize=9)
+    real_note = "; right column: real RSNA slices" if real_slices else ""
     fig.suptitle(
         f"Synthetic RSNA-format slices, window {window[0]:g}/{window[1]:g} HU "
-        "(red: bleed outline; right column: real fixture series)",
+        f"(red: bleed outline{real_note})",
         fontsize=9,
     )
     fig.tight_layout()
