@@ -26,7 +26,8 @@ def entries(spec: dict, kind: str) -> list[str]:
 
 
 def test_code_deps_are_the_import_graph():
-    assert deps.differences(ROOT / "dvc.yaml", ROOT) == []
+    problems = deps.differences(ROOT / "dvc.yaml", ROOT)
+    assert not problems, "\n".join([*problems, "(`python -m ich deps --write` fixes it)"])
 
 
 def test_a_removed_dependency_is_named_with_its_import_chain(tmp_path):
