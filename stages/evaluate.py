@@ -34,16 +34,7 @@ def main() -> None:
     holdout = splits["holdout"]
     p_hold = predict_split(model, images, holdout, context)
     p_val = predict_split(model, images, splits["val"], context)
-    report = evaluate(
-        holdout,
-        p_hold,
-        splits["train"],
-        splits["val"],
-        p_val,
-        spec.target_sensitivity,
-        spec.bootstrap,
-        spec.seed,
-    )
+    report = evaluate(holdout, p_hold, splits["train"], splits["val"], p_val, spec)
     write_json(paths.HOLDOUT_REPORT, report)
     write_json(paths.HOLDOUT_METRICS, headline(report))
     preds = holdout[["ID", "PatientID"]].join(

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ich.data.inputs import SliceBatches, channel_stats
-from ich.eval.evaluation import evaluate, position_baseline, prior_baseline
+from ich.eval.evaluation import EvaluateSpec, evaluate, position_baseline, prior_baseline
 from ich.rsna import LABELS
 
 
@@ -30,8 +30,9 @@ def test_holdout_labels_do_not_move_baselines_or_thresholds():
     p_val = np.random.default_rng(4).random((100, 6))
     shuffled = holdout.copy()
     shuffled[list(LABELS)] = np.random.default_rng(5).permutation(holdout[list(LABELS)].to_numpy())
-    a = evaluate(holdout, p_hold, train, val, p_val, 0.9, 20, 0)
-    b = evaluate(shuffled, p_hold, train, val, p_val, 0.9, 20, 0)
+    spec = EvaluateSpec(seed=0, bootstrap=20, target_sensitivity=0.9)
+    a = evaluate(holdout, p_hold, train, val, p_val, spec)
+    b = evaluate(shuffled, p_hold, train, val, p_val, spec)
     assert np.array_equal(prior_baseline(train, 5), prior_baseline(train, 5))
     assert np.array_equal(position_baseline(train, holdout), position_baseline(train, shuffled))
     for s in LABELS:

@@ -80,10 +80,9 @@ def evaluate(
     train: pd.DataFrame,
     val: pd.DataFrame,
     p_val: np.ndarray,
-    target_sensitivity: float,
-    n_boot: int,
-    seed: int,
+    spec: EvaluateSpec,
 ) -> dict:
+    """The full report: model and baselines overall, and per label."""
     y = holdout[list(LABELS)].to_numpy(np.float64)
     y_val = val[list(LABELS)].to_numpy(np.float64)
     patients = holdout["PatientID"].to_numpy()
@@ -96,7 +95,9 @@ def evaluate(
         "images": int(len(holdout)),
         "patients": int(holdout["PatientID"].nunique()),
         "model": summary(y, p),
-        "labels": per_label(y, p, patients, y_val, p_val, target_sensitivity, n_boot, seed),
+        "labels": per_label(
+            y, p, patients, y_val, p_val, spec.target_sensitivity, spec.bootstrap, spec.seed
+        ),
         "baselines": {name: summary(y, b) for name, b in baselines.items()},
     }
 
