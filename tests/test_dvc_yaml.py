@@ -80,6 +80,22 @@ def test_lazy_and_package_imports_count(tmp_path):
     ]
 
 
+def test_relative_imports_resolve(tmp_path):
+    (tmp_path / "ich" / "sub").mkdir(parents=True)
+    (tmp_path / "stages").mkdir()
+    files = {
+        "ich/__init__.py": "",
+        "ich/top.py": "",
+        "ich/sub/__init__.py": "from . import a\n",
+        "ich/sub/a.py": "from .. import top\nfrom .b import X\n",
+        "ich/sub/b.py": "X = 1\n",
+        "stages/s.py": "import ich.sub\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert sorted(deps.stage_code("s", tmp_path)) == sorted(files)
+
+
 def used_paths(stage: str) -> set[str]:
     """The ich.pipeline.paths names a stage module uses, as the paths they stand for."""
     tree = ast.parse((ROOT / "stages" / f"{stage}.py").read_text())

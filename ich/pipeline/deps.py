@@ -31,8 +31,8 @@ def module_file(name: str, root: Path = ROOT) -> Path | None:
 
 
 def _package(path: Path, root: Path) -> list[str]:
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    return parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+    """The package a file's relative imports start from: its folder, as module names."""
+    return list(path.relative_to(root).parent.parts)
 
 
 def imported_names(path: Path, root: Path = ROOT) -> set[str]:
