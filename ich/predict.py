@@ -15,6 +15,8 @@ import pandas as pd
 from ich.data.extract import Settings, index_frame, load_images
 from ich.data.inputs import gather, neighbour_rows
 from ich.data.labels import long_format
+from ich.errors import InputError
+from ich.model.inference import prior_shift
 from ich.rsna import LABELS
 
 
@@ -39,7 +41,8 @@ def load_preprocessing(model_path: Path) -> dict:
 
 
 def predict_files(model, prep: dict, files: list[Path], batch_size: int = 64):
-    """(index with one row per usable slice, probabilities (n, 6), rejected files)."""
+    """(index with one row per usable slice, probabilities (n, 6) on the natural scale, as
+    evaluate scores them, rejected files)."""
     settings = Settings(prep["resolution"], tuple(tuple(w) for w in prep["windows"]))
     images, rows, rejected = load_images(files, settings)
     index = index_frame(rows)
@@ -49,6 +52,9 @@ def predict_files(model, prep: dict, files: list[Path], batch_size: int = 64):
         rows_ = index["row"].to_numpy()[start : start + batch_size]
         x = gather(images, rows_, context)
         probs[start : start + len(rows_)] = np.asarray(model.predict(x, verbose=0))
+    if "train_prior" in prep:  # models saved before the correction carry no training prior
+        priors = [[prep[k][s] for s in LABELS] for k in ("train_prior", "prior")]
+        probs = prior_shift(probs, *priors)
     rejected = pd.DataFrame(rejected, columns=["ID", "path", "reason", "detail"])
     return index, probs, rejected
 
@@ -69,6 +75,21 @@ def submission(
     subtype = order.str.rsplit("_", n=1).str[1]
     labels = order.map(by_id).fillna(subtype.map(fallback))
     return pd.DataFrame({"ID": order.to_numpy(), "Label": labels.to_numpy()})
+
+
+class TooManyMissing(InputError):
+    """A sample submission whose images were mostly not found or not readable."""
+
+
+def check_coverage(predicted: int, order: pd.Series, min_share: float = 0.99) -> None:
+    """Refuse a submission that would be mostly the fallback prior (the wrong folder, say)."""
+    wanted = order.str.rsplit("_", n=1).str[0].nunique()
+    if predicted < min_share * wanted:
+        raise TooManyMissing(
+            f"predicted {predicted} of the sample submission's {wanted} images "
+            f"(< {min_share:.0%}); the rest would get the prior. Wrong folder? "
+            "--allow-missing writes it anyway"
+        )
 
 
 def study_summary(index: pd.DataFrame, probs: np.ndarray, threshold: float) -> pd.DataFrame:

@@ -9,15 +9,10 @@ import numpy as np
 import pandas as pd
 
 from ich.data.inputs import neighbour_rows
-from ich.eval.evaluation import (
-    EvaluateSpec,
-    evaluate,
-    headline,
-    predict_split,
-    saliency_examples,
-)
+from ich.eval.evaluation import EvaluateSpec, evaluate, headline, saliency_examples
 from ich.eval.plots import holdout_plots, saliency_grid
 from ich.files import write_csv, write_json
+from ich.model.inference import predict_split, prior_shift
 from ich.pipeline import params, paths
 from ich.pipeline.stage import run
 from ich.rsna import LABELS
@@ -26,18 +21,19 @@ from ich.rsna import LABELS
 def main() -> None:
     spec = params.section(params.load(), "evaluate", EvaluateSpec)
     model = keras.saving.load_model(paths.MODELS / "model.keras", compile=False)
-    prep = json.loads((paths.MODELS / "preprocessing.json").read_text())
+    card = json.loads((paths.MODELS / "preprocessing.json").read_text())
     images = np.load(paths.IMAGES, mmap_mode="r")
     index = pd.read_csv(paths.INDEX)
-    context = neighbour_rows(index) if prep["context"] else None
-    splits = {s: pd.read_csv(paths.SPLITS / f"{s}.csv") for s in ("train", "val", "holdout")}
-    holdout = splits["holdout"]
-    p_hold = predict_split(model, images, holdout, context)
-    p_val = predict_split(model, images, splits["val"], context)
-    report = evaluate(holdout, p_hold, splits["train"], splits["val"], p_val, spec)
+    context = neighbour_rows(index) if card["context"] else None
+    holdout = pd.read_csv(paths.SPLITS / "holdout.csv")
+    train_pool = pd.read_csv(paths.SPLITS / "train_pool.csv")
+    p_raw = predict_split(model, images, holdout, context)
+    priors = [[card[k][s] for s in LABELS] for k in ("train_prior", "prior")]
+    p_hold = prior_shift(p_raw, *priors)
+    report = evaluate(holdout, p_hold, p_raw, train_pool, card["thresholds"], spec)
     write_json(paths.HOLDOUT_REPORT, report)
     write_json(paths.HOLDOUT_METRICS, headline(report))
-    preds = holdout[["ID", "PatientID"]].join(
+    preds = holdout[["ID", "PatientID", *LABELS]].join(
         pd.DataFrame(p_hold.round(6), columns=[f"p_{s}" for s in LABELS])
     )
     write_csv(paths.PREDICTIONS / "holdout.csv", preds)
@@ -45,7 +41,7 @@ def main() -> None:
     plots = paths.HOLDOUT_PLOTS
     holdout_plots(y, p_hold, plots, report["labels"]["any"]["threshold"])
     xs, maps, titles = saliency_examples(model, images, holdout, p_hold, context)
-    channels = len(prep["windows"])  # with context the centre slice's channels come second
+    channels = len(card["windows"])  # with context the centre slice's channels come second
     saliency_grid(xs, maps, titles, plots / "saliency.png", channel=channels if context else 0)
     m, b = report["model"], report["baselines"]
     print(

@@ -1,13 +1,20 @@
-"""Nothing is fit on the holdout: baselines come from train, thresholds from val."""
+"""Nothing is fit on the holdout: baselines come from the training patients at natural
+prevalence, thresholds from val (chosen in train); the prior-shift correction is Bayes' rule."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from ich.data.inputs import SliceBatches, channel_stats
-from ich.eval.evaluation import EvaluateSpec, evaluate, position_baseline, prior_baseline
+from ich.data.inputs import SliceBatches, channel_stats, neighbour_rows
+from ich.eval.baselines import POSITION_BINS, position_baseline, prior_baseline
+from ich.eval.evaluation import EvaluateSpec, evaluate
+from ich.model.inference import prior_shift
+from ich.model.thresholds import operating_points
 from ich.rsna import LABELS
+
+SPEC = EvaluateSpec(seed=0, bootstrap=20)
 
 
 def split(n: int, seed: int) -> pd.DataFrame:
@@ -24,20 +31,72 @@ def split(n: int, seed: int) -> pd.DataFrame:
     return frame
 
 
-def test_holdout_labels_do_not_move_baselines_or_thresholds():
-    train, val, holdout = split(400, 0), split(100, 1), split(200, 2)
-    p_hold = np.random.default_rng(3).random((200, 6))
-    p_val = np.random.default_rng(4).random((100, 6))
+def test_holdout_labels_do_not_move_baselines():
+    pool, holdout = split(400, 0), split(200, 2)
+    p = np.random.default_rng(3).random((200, 6))
+    thresholds = {s: 0.5 for s in LABELS}
     shuffled = holdout.copy()
     shuffled[list(LABELS)] = np.random.default_rng(5).permutation(holdout[list(LABELS)].to_numpy())
-    spec = EvaluateSpec(seed=0, bootstrap=20, target_sensitivity=0.9)
-    a = evaluate(holdout, p_hold, train, val, p_val, spec)
-    b = evaluate(shuffled, p_hold, train, val, p_val, spec)
-    assert np.array_equal(prior_baseline(train, 5), prior_baseline(train, 5))
-    assert np.array_equal(position_baseline(train, holdout), position_baseline(train, shuffled))
-    for s in LABELS:
-        assert a["labels"][s]["threshold"] == b["labels"][s]["threshold"]
+    assert np.array_equal(position_baseline(pool, holdout), position_baseline(pool, shuffled))
+    a = evaluate(holdout, p, p, pool, thresholds, SPEC)
+    b = evaluate(shuffled, p, p, pool, thresholds, SPEC)
     assert a["model"]["auc"] != b["model"]["auc"], "the metrics themselves do use the labels"
+    assert a["labels"]["any"]["threshold"] == b["labels"]["any"]["threshold"] == 0.5
+
+
+def test_baselines_values():
+    """Prior: the pool's prevalence everywhere. Position: the pool's prevalence in the slice's
+    tenth of its series, the overall prevalence where a tenth has no slices."""
+    pool = pd.DataFrame({"relative_position": [0.05, 0.07, 0.55, 0.95]})
+    for s in LABELS:
+        pool[s] = [1, 0, 1, 1]
+    target = pd.DataFrame({"relative_position": [0.0, 0.06, 0.5, 0.3, 1.0]})
+    assert prior_baseline(pool, 2).tolist() == [[0.75] * 6] * 2
+    got = position_baseline(pool, target)[:, 0]
+    assert POSITION_BINS == 10
+    assert got.tolist() == [0.5, 0.5, 1.0, 0.75, 1.0]
+
+
+def test_prior_shift_is_bayes_rule():
+    """Two Gaussian classes: the exact posterior at one prior, corrected, is the exact posterior
+    at the other (derived from the likelihoods here, not from the code's formula)."""
+    x = np.linspace(-3, 3, 13)
+    like_pos, like_neg = np.exp(-((x - 1) ** 2) / 2), np.exp(-((x + 1) ** 2) / 2)
+
+    def posterior(prior):
+        return prior * like_pos / (prior * like_pos + (1 - prior) * like_neg)
+
+    p_train = np.stack([posterior(0.5), posterior(0.25)], axis=1)
+    got = prior_shift(p_train, [0.5, 0.25], [0.06, 0.14])
+    assert np.allclose(got, np.stack([posterior(0.06), posterior(0.14)], axis=1), atol=1e-9)
+    assert np.allclose(prior_shift(p_train, [0.3, 0.3], [0.3, 0.3]), p_train)
+
+
+def test_operating_points_reach_the_target_on_val():
+    rng = np.random.default_rng(0)
+    y = (rng.random((300, 6)) < 0.3).astype(int)
+    p = np.clip(y * 0.4 + rng.random((300, 6)) * 0.6, 0, 1)
+    thresholds = operating_points(y, p, 0.9)
+    for i, s in enumerate(LABELS):
+        hit = p[y[:, i] == 1, i] >= thresholds[s]
+        assert hit.mean() >= 0.9
+        higher = p[y[:, i] == 1, i] >= thresholds[s] + 1e-6
+        assert higher.mean() < 0.9, "the highest such threshold"
+
+
+def test_neighbour_rows_follow_z_within_series():
+    index = pd.DataFrame(
+        {
+            "row": [0, 1, 2, 4, 5],  # row 3: a rejected file's blank row
+            "SeriesInstanceUID": ["A", "A", "B", "A", "B"],
+            "position": [2, 0, 1, 1, 0],
+        }
+    )
+    prev, nxt = neighbour_rows(index)
+    # series A by position: rows 1, 4, 0; series B: rows 5, 2
+    assert prev[[1, 4, 0]].tolist() == [1, 1, 4] and nxt[[1, 4, 0]].tolist() == [4, 0, 0]
+    assert prev[[5, 2]].tolist() == [5, 5] and nxt[[5, 2]].tolist() == [2, 2]
+    assert prev[3] == nxt[3] == 3, "a blank row is never a neighbour"
 
 
 def test_standardisation_uses_the_training_rows_only():
@@ -47,3 +106,11 @@ def test_standardisation_uses_the_training_rows_only():
     train = pd.DataFrame({"row": np.arange(6), **{s: 0 for s in LABELS}})
     mean, _ = channel_stats(SliceBatches(images, train, 4), per_pixel=False)
     assert np.allclose(mean, 10)
+
+
+@pytest.mark.parametrize("target", [0.5, 1.0])
+def test_operating_point_without_positives_is_half(target):
+    y = np.zeros((5, 6), int)
+    assert set(operating_points(y, np.random.default_rng(0).random((5, 6)), target).values()) == {
+        0.5
+    }

@@ -31,6 +31,8 @@ def model_dir(tmp_path_factory):
         "windows": [[40, 80], [80, 200]],
         "context": True,
         "prior": {s: 0.1 for s in LABELS},
+        "train_prior": {s: 0.4 for s in LABELS},
+        "thresholds": {s: 0.3 for s in LABELS},
     }
     (out / "preprocessing.json").write_text(json.dumps(prep))
     return out
@@ -65,6 +67,8 @@ def test_fixture_series_submission_format(fixture_files, model_dir, tmp_path):
     assert sub["Label"].between(0, 1).all()
     summary = pd.read_csv(studies)
     assert summary["StudyInstanceUID"].tolist() == ["ID_1f6d1e8aeb"] and summary["slices"][0] == 32
+    p_any = sub.loc[sub["ID"].str.endswith("_any"), "Label"]
+    assert summary["slices_above"][0] == (p_any >= 0.3).sum(), "the model's `any` threshold"
 
 
 def test_same_numbers_as_evaluate_and_corrupt_file_reported(
@@ -89,7 +93,10 @@ def test_same_numbers_as_evaluate_and_corrupt_file_reported(
     images = np.load(tmp_path / "ex" / "images.npy")
     model = keras.saving.load_model(model_dir / "model.keras", compile=False)
     x = gather(images, index["row"].to_numpy(), neighbour_rows(index))
-    p = model.predict(x, verbose=0)
+    # on the natural scale: odds times (0.1 / 0.9) / (0.4 / 0.6), worked out by hand
+    odds = model.predict(x, verbose=0).astype(np.float64)
+    odds = odds / (1 - odds) * (0.1 / 0.9) / (0.4 / 0.6)
+    p = odds / (1 + odds)
     for k, image_id in enumerate(index["ID"]):
         for j, s in enumerate(LABELS):
             assert sub[f"{image_id}_{s}"] == pytest.approx(float(p[k, j]), abs=1e-6)
@@ -97,19 +104,35 @@ def test_same_numbers_as_evaluate_and_corrupt_file_reported(
 
 
 def test_sample_submission_order_and_fallback(tiny_dataset, model_dir, tmp_path):
-    data = tiny_dataset[0]
+    from ich.__main__ import main
+
+    folder = tmp_path / "test"
+    shutil.copytree(tiny_dataset[0] / "stage_2_test", folder)
+    broken = sorted(folder.glob("*.dcm"))[0]
+    broken.write_bytes(b"not a dicom file")  # one of the sample submission's images
+    sample = tiny_dataset[0] / "stage_2_sample_submission.csv"
     out = tmp_path / "sub.csv"
-    run_predict(
-        [
-            str(data / "stage_2_test"),
-            "--model",
-            str(model_dir / "model.keras"),
-            "--sample-submission",
-            str(data / "stage_2_sample_submission.csv"),
-            "--out",
-            str(out),
-        ]
-    )
-    sub, order = pd.read_csv(out), pd.read_csv(data / "stage_2_sample_submission.csv")
+    args = ["predict", str(folder), "--model", str(model_dir / "model.keras")]
+    args += ["--sample-submission", str(sample), "--out", str(out)]
+    assert main(args) == 1, "one image of a few missing is under 99%"
+    assert not out.exists()
+    assert main([*args, "--allow-missing"]) == 0
+    sub, order = pd.read_csv(out), pd.read_csv(sample)
     assert sub["ID"].tolist() == order["ID"].tolist()
-    assert sub["Label"].between(0, 1).all() and not (sub["Label"] == 0.5).all()
+    fallback = sub[sub["ID"].str.startswith(broken.stem)]
+    assert len(fallback) == 6 and (fallback["Label"] == 0.1).all(), "the natural prior"
+    rest = sub[~sub["ID"].str.startswith(broken.stem)]
+    assert rest["Label"].between(0, 1).all() and not (rest["Label"] == 0.1).all()
+
+
+def test_most_images_missing_is_an_error(tiny_dataset, model_dir, tmp_path, capsys):
+    from ich.__main__ import main
+
+    one = tmp_path / "one"
+    one.mkdir()
+    first = sorted((tiny_dataset[0] / "stage_2_test").glob("*.dcm"))[0]
+    shutil.copy(first, one / first.name)
+    sample = tiny_dataset[0] / "stage_2_sample_submission.csv"
+    args = ["predict", str(one), "--model", str(model_dir / "model.keras")]
+    assert main([*args, "--sample-submission", str(sample), "--out", str(tmp_path / "s.csv")]) == 1
+    assert "predicted 1 of the sample submission's" in capsys.readouterr().err

@@ -45,7 +45,7 @@ def table(n_patients: int = 60, per_patient: int = 20, seed: int = 0) -> pd.Data
 def test_no_patient_or_study_in_two_splits():
     splits = make_splits(table(), SPEC)
     for key in ("PatientID", "StudyInstanceUID"):
-        sets = [set(df[key]) for df in splits.values()]
+        sets = [set(splits[name][key]) for name in ("train", "val", "holdout")]
         assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2]), key
 
 
@@ -79,3 +79,14 @@ def test_holdout_keeps_natural_prevalence_and_does_not_move():
 def test_holdout_resample_uses_the_train_ratio():
     hold = make_splits(table(), with_(holdout_resample=True, positive_ratio=0.9))["holdout"]
     assert hold["any"].sum() == round(0.9 * len(hold))
+
+
+def test_train_pool_is_every_image_of_the_training_patients_whatever_the_ratio():
+    t = table()
+    a = make_splits(t, with_(positive_ratio=0.25))
+    b = make_splits(t, with_(positive_ratio=0.8, n_train=50))
+    assert a["train_pool"].equals(b["train_pool"])
+    pool = a["train_pool"]
+    assert set(a["train"]["ID"]) <= set(pool["ID"])
+    expected = t[t["PatientID"].isin(set(a["train"]["PatientID"]))]
+    assert sorted(pool["ID"]) == sorted(expected["ID"])

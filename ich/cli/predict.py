@@ -1,7 +1,8 @@
 """Predict new scans: DICOM files or folders -> a Kaggle submission CSV (six rows per slice).
 
-Unreadable files are reported (and, with --sample-submission, given the training prior); the
-rest are predicted.
+Probabilities are on the natural scale (corrected for the training sample's prior, as evaluate
+scores them). Unreadable files are reported; with --sample-submission they get the natural
+prior, and fewer than 99% of its images predicted is an error unless --allow-missing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ def add_parser(commands) -> None:
     ap.add_argument("--out", type=Path, default=Path("submission.csv"))
     ap.add_argument("--sample-submission", type=Path, help="Kaggle's, for its order and IDs")
     ap.add_argument("--studies", type=Path, help="also write a per-study summary CSV")
-    ap.add_argument("--threshold", type=float, help="for --studies (default: the model's)")
+    ap.add_argument(
+        "--threshold", type=float, help="for --studies (default: the model's `any` threshold)"
+    )
+    ap.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="write the submission even if under 99%% of its images were predicted",
+    )
     ap.set_defaults(run=run)
 
 
@@ -31,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ich.files import write_csv
     from ich.predict import (
+        check_coverage,
         find_dicoms,
         load_preprocessing,
         predict_files,
@@ -46,9 +55,12 @@ def run(args: argparse.Namespace) -> int:
     model = keras.saving.load_model(args.model, compile=False)
     index, probs, rejected = predict_files(model, prep, files)
     order = pd.read_csv(args.sample_submission)["ID"] if args.sample_submission else None
+    if order is not None and not args.allow_missing:
+        check_coverage(index["ID"].isin(order.str.rsplit("_", n=1).str[0]).sum(), order)
     write_csv(args.out, submission(index, probs, prep.get("prior", {}), order))
     if args.studies:
-        threshold = args.threshold if args.threshold is not None else prep.get("threshold", 0.5)
+        model_threshold = prep.get("thresholds", {}).get("any", 0.5)
+        threshold = args.threshold if args.threshold is not None else model_threshold
         write_csv(args.studies, study_summary(index, probs, threshold))
     for r in rejected.itertuples():
         detail = f": {r.detail}" if r.detail else ""

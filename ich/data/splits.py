@@ -1,7 +1,9 @@
 """Patient-disjoint train / val / holdout splits with an exact positive ratio.
 
 Patients are assigned to splits first (by seed and fractions only), then images are drawn
-within each split. So the holdout patients do not move when the ratio or the sizes change.
+within each split. So the holdout patients do not move when the ratio or the sizes change,
+and neither does `train_pool`, every image of the training patients at its natural
+prevalence: what baselines and the natural prior are fit on.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ def draw(pool: pd.DataFrame, ratio: float, n: int | None, rng: np.random.Generat
 
 
 def make_splits(table: pd.DataFrame, spec: SampleSpec) -> dict[str, pd.DataFrame]:
-    """table: one row per extracted image with `row`, `PatientID` and the six labels."""
+    """table: one row per extracted image with `row`, `PatientID` and the six labels.
+    Returns train, val, holdout and train_pool (all images of the training patients)."""
     table = table.sort_values("row").reset_index(drop=True)
     split_of = assign_patients(table["PatientID"].unique(), spec)
     table["split"] = table["PatientID"].map(split_of)
@@ -74,7 +77,13 @@ def make_splits(table: pd.DataFrame, spec: SampleSpec) -> dict[str, pd.DataFrame
         else:
             n = {"train": spec.n_train, "val": spec.n_val, "holdout": spec.n_holdout}[name]
             out[name] = draw(pool, spec.positive_ratio, n, rng)
+    out["train_pool"] = table[table["split"] == "train"].drop(columns="split")
     return out
+
+
+def prevalence(frame: pd.DataFrame) -> list[float]:
+    """Share of positive images per label, in LABELS order."""
+    return [round(float(frame[s].mean()), 6) for s in LABELS]
 
 
 def describe(splits: dict[str, pd.DataFrame], requested_ratio: float) -> dict:

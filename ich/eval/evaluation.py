@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from ich.data.inputs import SliceBatches, gather
+from ich.data.inputs import gather
 from ich.eval import metrics
 from ich.eval.baselines import position_baseline, prior_baseline
 from ich.model.saliency import occlusion_map
@@ -24,13 +24,7 @@ class EvaluateSpec(Spec):
     """The `evaluate` section of params.yaml."""
 
     seed: Count
-    bootstrap: int = Field(ge=10)  # patient-level resamples for the AUC intervals
-    target_sensitivity: float = Field(gt=0, le=1)  # per-label thresholds are chosen on val
-
-
-def predict_split(model, images: np.ndarray, split: pd.DataFrame, context, batch_size: int = 256):
-    data = SliceBatches(images, split, batch_size, None, context)
-    return np.asarray(model.predict(data, verbose=0), dtype=np.float64)
+    bootstrap: int = Field(ge=10)  # patient-level resamples for the intervals
 
 
 def summary(y: np.ndarray, p: np.ndarray) -> dict:
@@ -52,21 +46,25 @@ def _round(x: float, digits: int = 4):
     return None if np.isnan(x) else round(float(x), digits)
 
 
-def per_label(y, p, patients, y_val, p_val, target_sensitivity, n_boot, seed) -> dict:
-    """AUC with a patient-bootstrap CI, AP, and sensitivity/specificity at a val threshold."""
+def per_label(y, p, patients, thresholds: dict[str, float], spec: EvaluateSpec) -> dict:
+    """AUC with a patient-bootstrap CI, AP, and sensitivity/specificity at the model's
+    operating points (chosen on val in `train`)."""
     out = {}
     for i, s in enumerate(LABELS):
-        lo, hi = metrics.bootstrap_auc_ci(y[:, i], p[:, i], patients, n_boot, seed + i)
-        thr = metrics.threshold_for_sensitivity(y_val[:, i], p_val[:, i], target_sensitivity)
-        sens, spec = metrics.sensitivity_specificity(y[:, i], p[:, i], thr)
+        lo, hi, dropped = metrics.bootstrap_auc_ci(
+            y[:, i], p[:, i], patients, spec.bootstrap, spec.seed + i
+        )
+        thr = thresholds[s]
+        sens, spc = metrics.sensitivity_specificity(y[:, i], p[:, i], thr)
         out[s] = {
             "auc": _round(metrics.roc_auc(y[:, i], p[:, i])),
             "auc_ci95_low": _round(lo),
             "auc_ci95_high": _round(hi),
+            "auc_ci95_dropped": dropped,  # resamples without both classes
             "average_precision": _round(metrics.average_precision(y[:, i], p[:, i])),
             "threshold": _round(thr, 5),
             "sensitivity": _round(sens),
-            "specificity": _round(spec),
+            "specificity": _round(spc),
             "prevalence": _round(float(y[:, i].mean())),
             "positives": int(y[:, i].sum()),
             "confusion": metrics.confusion(y[:, i], p[:, i], thr),
@@ -74,38 +72,50 @@ def per_label(y, p, patients, y_val, p_val, target_sensitivity, n_boot, seed) ->
     return out
 
 
+def wll_interval(y: np.ndarray, p: np.ndarray, patients: np.ndarray, spec: EvaluateSpec) -> dict:
+    """Patient-bootstrap 95% interval of the RSNA weighted log loss."""
+    lo, hi, dropped = metrics.bootstrap_ci(
+        lambda rows: metrics.weighted_log_loss(y[rows], p[rows], WEIGHTS),
+        patients,
+        spec.bootstrap,
+        spec.seed,
+    )
+    return {"low": _round(lo, 5), "high": _round(hi, 5), "dropped": dropped}
+
+
 def evaluate(
     holdout: pd.DataFrame,
     p: np.ndarray,
-    train: pd.DataFrame,
-    val: pd.DataFrame,
-    p_val: np.ndarray,
+    p_raw: np.ndarray,
+    train_pool: pd.DataFrame,
+    thresholds: dict[str, float],
     spec: EvaluateSpec,
 ) -> dict:
-    """The full report: model and baselines overall, and per label."""
+    """The full report. `p` is on the natural scale (prior-shift corrected), `p_raw` as the
+    network gives it; baselines are fit on `train_pool`, every image of the training patients
+    at natural prevalence, so nothing about them moves with `sample.positive_ratio`."""
     y = holdout[list(LABELS)].to_numpy(np.float64)
-    y_val = val[list(LABELS)].to_numpy(np.float64)
     patients = holdout["PatientID"].to_numpy()
     baselines = {
-        "prior": prior_baseline(train, len(holdout)),
+        "prior": prior_baseline(train_pool, len(holdout)),
         "always_negative": np.zeros_like(y),
-        "position": position_baseline(train, holdout),
+        "position": position_baseline(train_pool, holdout),
     }
     return {
         "images": int(len(holdout)),
         "patients": int(holdout["PatientID"].nunique()),
-        "model": summary(y, p),
-        "labels": per_label(
-            y, p, patients, y_val, p_val, spec.target_sensitivity, spec.bootstrap, spec.seed
-        ),
+        "model": {**summary(y, p), "weighted_log_loss_ci95": wll_interval(y, p, patients, spec)},
+        "model_raw": summary(y, p_raw),
+        "labels": per_label(y, p, patients, thresholds, spec),
         "baselines": {name: summary(y, b) for name, b in baselines.items()},
     }
 
 
 def headline(report: dict) -> dict:
     """The few numbers `dvc exp show` and `dvc metrics diff` show: AUC per label, the AUC(any)
-    interval, and the RSNA weighted log loss of the model and of each baseline."""
-    labels = report["labels"]
+    interval, and the RSNA weighted log loss (natural scale) of the model, its interval, and of
+    each baseline."""
+    labels, model = report["labels"], report["model"]
     return {
         "auc": {s: labels[s]["auc"] for s in LABELS},
         # two numbers, not a list: `dvc metrics` and `dvc exp show` drop list values
@@ -114,8 +124,12 @@ def headline(report: dict) -> dict:
             "high": labels["any"]["auc_ci95_high"],
         },
         "weighted_log_loss": {
-            "model": report["model"]["weighted_log_loss"],
+            "model": model["weighted_log_loss"],
             **{name: b["weighted_log_loss"] for name, b in report["baselines"].items()},
+        },
+        "weighted_log_loss_ci95": {
+            "low": model["weighted_log_loss_ci95"]["low"],
+            "high": model["weighted_log_loss_ci95"]["high"],
         },
     }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 EPS = 1e-7
@@ -92,15 +94,6 @@ def calibration(y: np.ndarray, p: np.ndarray, bins: int = 10):
     return mean_p, rate, count, ece
 
 
-def threshold_for_sensitivity(y: np.ndarray, p: np.ndarray, target: float) -> float:
-    """The highest threshold whose sensitivity reaches `target` (chosen on validation data)."""
-    pos = np.sort(np.asarray(p)[np.asarray(y).astype(bool)])[::-1]
-    if len(pos) == 0:
-        return 0.5
-    k = int(np.ceil(target * len(pos))) - 1
-    return float(pos[min(max(k, 0), len(pos) - 1)])
-
-
 def sensitivity_specificity(y: np.ndarray, p: np.ndarray, threshold: float) -> tuple[float, float]:
     y, hit = np.asarray(y).astype(bool), np.asarray(p) >= threshold
     sens = float(hit[y].mean()) if y.any() else float("nan")
@@ -119,21 +112,32 @@ def confusion(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, int]:
     }
 
 
-def bootstrap_auc_ci(
-    y: np.ndarray, p: np.ndarray, groups: np.ndarray, n_boot: int, seed: int, level: float = 0.95
-) -> tuple[float, float]:
-    """Percentile CI of the ROC AUC, resampling groups (patients), not slices."""
+def bootstrap_ci(
+    statistic: Callable[[np.ndarray], float],
+    groups: np.ndarray,
+    n_boot: int,
+    seed: int,
+    level: float = 0.95,
+) -> tuple[float, float, int]:
+    """Percentile interval of `statistic(rows)` over resamples of whole groups (patients, not
+    slices: a patient's slices are not independent), and how many resamples gave no value (nan:
+    e.g. an AUC without both classes) and were dropped."""
     rng = np.random.default_rng(seed)
     uniq, inverse = np.unique(groups, return_inverse=True)
     members = [np.flatnonzero(inverse == g) for g in range(len(uniq))]
     stats = []
     for _ in range(n_boot):
         pick = rng.integers(0, len(uniq), len(uniq))
-        idx = np.concatenate([members[g] for g in pick])
-        value = roc_auc(y[idx], p[idx])
-        if not np.isnan(value):
-            stats.append(value)
-    if not stats:
-        return float("nan"), float("nan")
-    lo, hi = np.percentile(stats, [(1 - level) / 2 * 100, (1 + level) / 2 * 100])
-    return float(lo), float(hi)
+        stats.append(statistic(np.concatenate([members[g] for g in pick])))
+    kept = [x for x in stats if not np.isnan(x)]
+    if not kept:
+        return float("nan"), float("nan"), n_boot
+    lo, hi = np.percentile(kept, [(1 - level) / 2 * 100, (1 + level) / 2 * 100])
+    return float(lo), float(hi), n_boot - len(kept)
+
+
+def bootstrap_auc_ci(
+    y: np.ndarray, p: np.ndarray, groups: np.ndarray, n_boot: int, seed: int, level: float = 0.95
+) -> tuple[float, float, int]:
+    """Patient-bootstrap interval of the ROC AUC, and the resamples dropped for one class."""
+    return bootstrap_ci(lambda rows: roc_auc(y[rows], p[rows]), groups, n_boot, seed, level)

@@ -29,6 +29,7 @@ class TrainSpec(ModelSpec):
     focal_gamma: float = Field(ge=0, le=5)  # 0: plain cross-entropy
     context: bool  # add the previous and next slice as channels
     patience: Count  # early stopping on val loss, best weights kept (0: off)
+    target_sensitivity: float = Field(gt=0, le=1)  # per-label thresholds, chosen on val
 
 
 def make_optimizer(name: str, lr: float, schedule: str, total_steps: int):

@@ -1,0 +1,39 @@
+"""Running a trained model: probabilities for a split, put back on the natural scale.
+
+A model trained on a sample drawn at other label frequencies than the population (the
+`sample.positive_ratio` enrichment) learns that sample's prior: its probabilities are too high
+for a rare label, whatever its skill. Bayes' rule gives the exact fix for such a prior shift
+(Saerens, Latinne & Decaestecker 2002), per label: logit p' = logit p + logit pi_natural -
+logit pi_train. It needs no held-out data and leaves every ranking (AUC, AP) unchanged;
+recalibrating on a natural-prevalence set would also fix other miscalibration, but the val
+split is drawn at the enriched ratio too, and the holdout must stay untouched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ich.data.inputs import SliceBatches
+
+EPS = 1e-7
+
+
+def predict_split(model, images: np.ndarray, split: pd.DataFrame, context, batch_size: int = 256):
+    """The model's raw probabilities (n, 6) for the rows of one split."""
+    data = SliceBatches(images, split, batch_size, None, context)
+    return np.asarray(model.predict(data, verbose=0), dtype=np.float64)
+
+
+def _logit(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, EPS, 1 - EPS)
+    return np.log(x) - np.log1p(-x)
+
+
+def prior_shift(p: np.ndarray, train_prior, natural_prior) -> np.ndarray:
+    """Probabilities of a model trained at `train_prior` as they are at `natural_prior` (per
+    label, in LABELS order)."""
+    shift = _logit(np.asarray(natural_prior, np.float64)) - _logit(
+        np.asarray(train_prior, np.float64)
+    )
+    return 1 / (1 + np.exp(-(_logit(np.asarray(p, np.float64)) + shift)))
