@@ -33,8 +33,13 @@ def main() -> None:
     report = evaluate(holdout, p_hold, p_raw, train_pool, card["thresholds"], spec)
     write_json(paths.HOLDOUT_REPORT, report)
     write_json(paths.HOLDOUT_METRICS, headline(report))
-    preds = holdout[["ID", "PatientID", *LABELS]].join(
-        pd.DataFrame(p_hold.round(6), columns=[f"p_{s}" for s in LABELS])
+    preds = pd.concat(
+        [
+            holdout[["ID", "PatientID", *LABELS]],
+            pd.DataFrame(p_hold.round(6), columns=[f"p_{s}" for s in LABELS]),
+            pd.DataFrame(p_raw.round(6), columns=[f"p_raw_{s}" for s in LABELS]),
+        ],
+        axis=1,
     )
     write_csv(paths.PREDICTIONS / "holdout.csv", preds)
     y = holdout[list(LABELS)].to_numpy(np.float64)

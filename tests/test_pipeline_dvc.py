@@ -193,6 +193,12 @@ def test_queued_sweep_gives_comparable_experiments(repo, tmp_path):
         e["name"] for entry in shown for e in (entry.get("experiments") or []) if e.get("name")
     ]
     assert len(names) == 2, shown
+    compare = ["python", "-m", "ich", "compare", "--reference", names[0], "--bootstrap", "50"]
+    table = sh(repo, *compare, "--out", str(tmp_path / "compare.md"))
+    assert "Paired differences" in table
+    pair = f"| {names[1]} | {names[0]} |"
+    row = next(line for line in table.splitlines() if line.startswith(pair))
+    assert "not paired" not in row and row.count("[") == 8, row  # WLL natural and raw, 6 AUCs
     diff = sh(repo, "dvc", "metrics", "diff", names[0], names[1])
     assert "metrics/train.json" in diff or "metrics/holdout.json" in diff
     page = tmp_path / "plots"

@@ -1,7 +1,11 @@
 """Compare experiments: `dvc exp show --json` -> a markdown table (printed and written).
 
 Rows are the workspace, the commit and every experiment on it, best holdout AUC(any) first;
-columns are the params that differ between them, then the headline metrics.
+columns are the params that differ between them, then the headline metrics. Then the paired
+differences: each experiment against --reference (default: the workspace against seed-it1
+when it exists), from each one's own holdout predictions, patients resampled together. A
+difference in the weighted log loss is real when its 95% interval excludes 0; the seven AUC
+differences are secondary (with seven intervals per pair, one may exclude 0 by chance).
 """
 
 from __future__ import annotations
@@ -27,11 +31,37 @@ def add_parser(commands) -> None:
     ap.add_argument(
         "--params", nargs="+", metavar="KEY", help="these params columns (default: all differing)"
     )
+    ap.add_argument("--reference", metavar="NAME", help="pair every experiment with this one")
+    ap.add_argument("--bootstrap", type=int, default=1000, help="paired resamples")
     ap.set_defaults(run=run)
 
 
+def predictions(rev: str):
+    """An experiment's holdout predictions, read through DVC from its commit."""
+    import pandas as pd
+
+    path = paths.PREDICTIONS / "holdout.csv"
+    if rev == "workspace":
+        return pd.read_csv(path)
+    import dvc.api
+
+    with dvc.api.open(path.as_posix(), rev=rev) as f:
+        return pd.read_csv(f)
+
+
+def pairs_to_show(rows: list, reference: str | None) -> list[tuple]:
+    names = [r.name for r in rows]
+    if reference is None:
+        ok = "seed-it1" in names and "workspace" in names
+        return [("workspace", "seed-it1")] if ok else []
+    if reference not in names:
+        raise InputError(f"--reference {reference}: no such experiment ({', '.join(names)})")
+    return [(n, reference) for n in names if n != reference]
+
+
 def run(args: argparse.Namespace) -> int:
-    from ich.eval.compare import collect, table
+    from ich.eval.compare import collect, paired_table, table
+    from ich.eval.paired import NotPaired, compare_predictions
 
     cmd = ["dvc", "exp", "show", "--json", *(["--all-commits"] if args.all_commits else [])]
     raw = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -41,6 +71,17 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         raise InputError(f"no experiment with {paths.HOLDOUT_METRICS} yet: run `make repro` first")
     text = table(rows, args.params)
+    by_name = {r.name: r for r in rows}
+    pairs = []
+    for a, b in pairs_to_show(rows, args.reference):
+        pa, pb = predictions(by_name[a].rev), predictions(by_name[b].rev)
+        try:
+            pairs.append((a, b, compare_predictions(pa, pb, a, b, args.bootstrap)))
+        except NotPaired as e:
+            pairs.append((a, b, str(e)))
+    if pairs:
+        text += "\nPaired differences (a - b, 95% patient-bootstrap intervals):\n\n"
+        text += paired_table(pairs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         "# Experiments on the holdout (best AUC(any) first)\n\n"

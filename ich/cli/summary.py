@@ -30,8 +30,16 @@ def run(args: argparse.Namespace) -> int:
             f"  {r['prevalence']:.3f}"
         )
     wll = {name: b["weighted_log_loss"] for name, b in m["baselines"].items()}
+    ci = m["model"]["weighted_log_loss_ci95"]
     print(
-        f"RSNA weighted log loss: model {m['model']['weighted_log_loss']:.4f}; baselines "
+        f"RSNA weighted log loss: model {m['model']['weighted_log_loss']:.4f} "
+        f"[{ci['low']:.4f}, {ci['high']:.4f}]; baselines "
         + ", ".join(f"{name} {value:.4f}" for name, value in wll.items())
     )
+    for s in m["not_better_than_position"]:
+        d = m["model_vs_position"][f"auc_{s}"]
+        print(
+            f"WARNING {s}: AUC not better than the slice-position baseline (paired difference "
+            f"{d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}])"
+        )
     return 0

@@ -12,6 +12,7 @@ class Row:
     name: str
     params: dict
     headline: dict  # metrics/holdout.json
+    rev: str = "workspace"  # the git revision (an experiment's commit) its outputs are at
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:
@@ -29,7 +30,7 @@ def _row(entry: dict, name: str) -> Row | None:
     data = entry.get("data") or {}
     headline = ((data.get("metrics") or {}).get("metrics/holdout.json") or {}).get("data")
     params = ((data.get("params") or {}).get("params.yaml") or {}).get("data") or {}
-    return Row(name, _flatten(params), headline) if headline else None
+    return Row(name, _flatten(params), headline, entry["rev"]) if headline else None
 
 
 def collect(shown: list[dict]) -> list[Row]:
@@ -55,7 +56,7 @@ def table(rows: list[Row], params: list[str] | None = None) -> str:
     """Markdown: differing params (or `params`), then holdout figures; best AUC(any) first."""
     keys = sorted({k for r in rows for k in r.params})
     differing = params or [k for k in keys if len({repr(r.params.get(k)) for r in rows}) > 1]
-    rows = sorted(rows, key=lambda r: -(r.headline["auc"]["any"] or 0))
+    rows = sorted(rows, key=lambda r: -((r.headline.get("auc") or {}).get("any") or 0))
     head = [
         "experiment",
         *differing,
@@ -66,18 +67,43 @@ def table(rows: list[Row], params: list[str] | None = None) -> str:
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        auc, ci, wll = (
-            r.headline["auc"],
-            r.headline["auc_any_ci95"],
-            r.headline["weighted_log_loss"],
-        )
+        # `dvc exp show --json` leaves out null values (an AUC without both classes)
+        keys = ("auc", "auc_any_ci95", "weighted_log_loss")
+        auc, ci, wll = (r.headline.get(k) or {} for k in keys)
         cells = [
             r.name,
             *(str(r.params.get(k, "-")) for k in differing),
-            f"{_fmt(auc['any'])} [{_fmt(ci['low'])}, {_fmt(ci['high'])}]",
-            _fmt(wll["model"], 4),
-            f"{_fmt(wll['prior'], 4)} / {_fmt(wll['position'], 4)}",
-            *(_fmt(auc[s]) for s in SUBTYPES),
+            f"{_fmt(auc.get('any'))} [{_fmt(ci.get('low'))}, {_fmt(ci.get('high'))}]",
+            _fmt(wll.get("model"), 4),
+            f"{_fmt(wll.get('prior'), 4)} / {_fmt(wll.get('position'), 4)}",
+            *(_fmt(auc.get(s)) for s in SUBTYPES),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _ci(d: dict, digits: int = 3) -> str:
+    return f"{d['diff']:+.{digits}f} [{d['low']:+.{digits}f}, {d['high']:+.{digits}f}]"
+
+
+def paired_table(pairs: list[tuple[str, str, dict | str]]) -> str:
+    """Markdown: per pair `a - b`, the paired weighted log loss difference (natural scale, then
+    raw) and AUC differences with 95% intervals; or why the pair was refused."""
+    head = ["a", "b", "WLL a - b (natural)", "WLL a - b (raw)", "AUC any a - b"]
+    head += [f"{SHORT[s]} AUC a - b" for s in SUBTYPES]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for a, b, result in pairs:
+        if isinstance(result, str):
+            lines.append(f"| {a} | {b} | not paired: {result} |" + " |" * (len(head) - 3))
+            continue
+        corrected, raw = result.get("corrected"), result.get("raw")
+        cells = [
+            a,
+            b,
+            _ci(corrected["weighted_log_loss"], 4),
+            _ci(raw["weighted_log_loss"], 4) if raw else "-",
+            _ci(corrected["auc_any"]),
+            *(_ci(corrected[f"auc_{s}"]) for s in SUBTYPES),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from pydantic import Field
 from ich.data.inputs import gather
 from ich.eval import metrics
 from ich.eval.baselines import position_baseline, prior_baseline
+from ich.eval.paired import paired
 from ich.model.saliency import occlusion_map
 from ich.rsna import LABELS, RSNA_WEIGHTS, SUBTYPES
 from ich.spec import Count, Spec
@@ -101,6 +102,7 @@ def evaluate(
         "always_negative": np.zeros_like(y),
         "position": position_baseline(train_pool, holdout),
     }
+    versus = paired(y, p, baselines["position"], patients, spec.bootstrap, spec.seed)
     return {
         "images": int(len(holdout)),
         "patients": int(holdout["PatientID"].nunique()),
@@ -108,6 +110,10 @@ def evaluate(
         "model_raw": summary(y, p_raw),
         "labels": per_label(y, p, patients, thresholds, spec),
         "baselines": {name: summary(y, b) for name, b in baselines.items()},
+        # model minus the position baseline, paired: this moves with the model, so it is not
+        # filed under the baselines
+        "model_vs_position": versus,
+        "not_better_than_position": [s for s in LABELS if not versus[f"auc_{s}"]["low"] > 0],
     }
 
 
