@@ -19,6 +19,7 @@ repro: setup
 	python -m ich manifest
 	dvc repro
 	python -m ich summary
+	python -m ich compare
 
 manifest: setup
 	python -m ich manifest

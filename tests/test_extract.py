@@ -90,6 +90,9 @@ def make_bad_files(folder: Path) -> dict[str, str]:
     ds = dataset(header("ID_bad000008", "int16", -1024), encode(hu, "int16", -1024))
     del ds.Rows
     save("ID_bad000008", ds, "bad_header")
+    ds = dataset(header("ID_bad000010", "int16", -1024), encode(hu, "int16", -1024))
+    del ds.ImagePositionPatient  # would be ranked last in its series, wrongly
+    save("ID_bad000010", ds, "no_position")
     path = folder / "ID_bad000009.dcm"  # an intercept that is not a number
     write(path, header(path.stem, "int16", -1024), encode(hu, "int16", -1024))
     raw = path.read_bytes()

@@ -85,9 +85,10 @@ def run(args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         "# Experiments on the holdout (best AUC(any) first)\n\n"
-        "CI: 95% bootstrap interval over patients. Baselines: the training prevalence for every "
-        "slice (prior) and the prevalence by the slice's position in its series (position).\n\n"
-        + text
+        "CI: 95% bootstrap interval over patients. Weighted log loss on the natural scale "
+        "(prior-shift corrected). Baselines, fit on every image of the training patients at "
+        "natural prevalence: the prevalence for every slice (prior) and the prevalence by the "
+        "slice's position in its series (position).\n\n" + text
     )
     print(text)
     return 0

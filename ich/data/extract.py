@@ -82,6 +82,8 @@ def decode_into(
             ids, z = identifiers(ds)
             if ids[0] not in ("", image_id):
                 raise Unusable("id_mismatch", f"SOPInstanceUID {ids[0]}")
+            if z != z:  # NaN: without a height the slice has no place among its neighbours
+                raise Unusable("no_position", "ImagePositionPatient missing or unreadable")
             preprocessed(ds, s, out=out[i])
         except (Unusable, AttributeError, KeyError, TypeError, ValueError) as e:
             if not isinstance(e, Unusable):  # a missing or malformed header value
