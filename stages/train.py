@@ -7,17 +7,13 @@ import json
 import numpy as np
 import pandas as pd
 
-from ich.data.inputs import neighbour_rows
-from ich.data.splits import prevalence
 from ich.files import write_json
+from ich.model.card import model_card
 from ich.model.curves import training_curves
-from ich.model.inference import predict_split, prior_shift
 from ich.model.saving import save
-from ich.model.thresholds import operating_points
 from ich.model.training import TrainSpec, train
 from ich.pipeline import params, paths
 from ich.pipeline.stage import run
-from ich.rsna import LABELS
 
 
 def main() -> None:
@@ -28,22 +24,9 @@ def main() -> None:
     history = paths.TRAIN_PLOTS / "history.csv"
     model, summary = train(spec, images, index, splits["train"], splits["val"], history)
     save(model, paths.MODELS / "model.keras")
-    # What evaluate and predict need beside the weights: the inputs, the priors that put the
-    # outputs back on the natural scale, and the operating points chosen on val at that scale.
-    natural, trained = prevalence(splits["train_pool"]), prevalence(splits["train"])
-    context = neighbour_rows(index) if spec.context else None
-    p_val = prior_shift(predict_split(model, images, splits["val"], context), trained, natural)
-    y_val = splits["val"][list(LABELS)].to_numpy()
-    prep = json.loads(paths.PREPROCESSING.read_text())
-    model_card = {
-        **prep,
-        "context": spec.context,
-        "prior": dict(zip(LABELS, natural, strict=True)),  # natural: predict's fallback too
-        "train_prior": dict(zip(LABELS, trained, strict=True)),
-        "target_sensitivity": spec.target_sensitivity,
-        "thresholds": operating_points(y_val, p_val, spec.target_sensitivity),
-    }
-    write_json(paths.MODELS / "preprocessing.json", model_card)
+    preprocessing = json.loads(paths.PREPROCESSING.read_text())
+    card = model_card(model, spec, preprocessing, images, index, splits)
+    write_json(paths.MODELS / "preprocessing.json", card)
     write_json(paths.TRAIN_REPORT, summary)
     write_json(paths.TRAIN_METRICS, {"epochs_run": summary["epochs_run"]})
     training_curves(history, paths.TRAIN_PLOTS / "curves.png")

@@ -1,4 +1,5 @@
-"""Baselines a model must beat, fit on the training split only (never on the holdout)."""
+"""Baselines a model must beat, fit on every image of the training patients at natural
+prevalence (never on the holdout, never on the resampled training split)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ POSITION_BINS = 10
 
 
 def prior_baseline(train: pd.DataFrame, n: int) -> np.ndarray:
-    """Every image gets the training prevalence of each label."""
+    """Every image gets the natural training prevalence of each label."""
     return np.tile(train[list(LABELS)].mean().to_numpy(), (n, 1))
 
 

@@ -1,0 +1,42 @@
+"""What travels with the weights in `models/preprocessing.json`: how to feed the model, the two
+priors that put its outputs on the natural scale, and its operating points.
+
+`evaluate` and `predict` read it, so both see the same preprocessing, correction and
+thresholds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ich.data.inputs import neighbour_rows
+from ich.data.splits import prevalence
+from ich.model.inference import predict_split, prior_shift
+from ich.model.thresholds import operating_points
+from ich.model.training import TrainSpec
+from ich.rsna import LABELS
+
+
+def model_card(
+    model,
+    spec: TrainSpec,
+    preprocessing: dict,
+    images: np.ndarray,
+    index: pd.DataFrame,
+    splits: dict[str, pd.DataFrame],
+) -> dict:
+    """The card of a model trained on splits["train"]: the natural prior comes from
+    splits["train_pool"] and the thresholds from splits["val"], at the natural scale."""
+    natural, trained = prevalence(splits["train_pool"]), prevalence(splits["train"])
+    context = neighbour_rows(index) if spec.context else None
+    p_val = prior_shift(predict_split(model, images, splits["val"], context), trained, natural)
+    y_val = splits["val"][list(LABELS)].to_numpy()
+    return {
+        **preprocessing,
+        "context": spec.context,
+        "prior": dict(zip(LABELS, natural, strict=True)),  # natural: predict's fallback too
+        "train_prior": dict(zip(LABELS, trained, strict=True)),
+        "target_sensitivity": spec.target_sensitivity,
+        "thresholds": operating_points(y_val, p_val, spec.target_sensitivity),
+    }
