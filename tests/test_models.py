@@ -91,3 +91,49 @@ def test_focal_loss_down_weights_easy_examples():
     assert float(focal(y, hard)) / float(plain(y, hard)) > float(focal(y, easy)) / float(
         plain(y, easy)
     )
+
+
+@pytest.mark.parametrize("name", ["resnet50v2", "efficientnetv2b0", "convnexttiny"])
+def test_backbones_build_and_predict_on_small_inputs(name, tmp_path):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    spec = train_spec(model=name, augment={"flip": False})
+    model = build(spec, (32, 32, 3), np.full(3, 100.0), np.full(3, 900.0))
+    x = np.random.default_rng(0).integers(0, 255, (2, 32, 32, 3), dtype=np.uint8)
+    p = np.asarray(model.predict(x, verbose=0))
+    assert p.shape == (2, len(LABELS)) and ((p > 0) & (p < 1)).all()
+    if name == "efficientnetv2b0":  # saved by train, loaded by evaluate and predict
+        from ich.model.saving import save
+
+        save(model, tmp_path / "model.keras")
+        loaded = keras.saving.load_model(tmp_path / "model.keras", compile=False)
+        assert np.allclose(np.asarray(loaded.predict(x, verbose=0)), p, atol=1e-6)
+
+
+def test_backbone_loads_a_local_weights_file(tmp_path):
+    """The file a user points train.weights at (here one this test writes) is what the
+    backbone starts from; a missing file is refused by name before any work."""
+    import keras
+
+    from ich.model.backbones import backbone
+    from ich.pipeline.params import ParamError
+
+    keras.utils.set_random_seed(1)
+    saved = backbone("efficientnetv2b0", (32, 32, 3), None)
+    path = tmp_path / "notop.weights.h5"
+    saved.save_weights(path)
+    keras.utils.set_random_seed(2)  # another initialisation, which the file must replace
+    model = build(
+        train_spec(model="efficientnetv2b0", weights=str(path)),
+        (32, 32, 3),
+        np.zeros(3),
+        np.ones(3),
+    )
+    inner = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+    for got, want in zip(inner.get_weights(), saved.get_weights(), strict=True):
+        assert np.array_equal(got, want)
+    with pytest.raises(ParamError, match=r"train.weights = '.*nowhere.h5': no such file"):
+        train_spec(model="efficientnetv2b0", weights=str(tmp_path / "nowhere.h5"))
+    with pytest.raises(ValueError, match="at least 32 px"):
+        backbone("resnet50v2", (16, 16, 3), None)

@@ -6,6 +6,7 @@ Standardisation statistics are computed on the training split and stored inside 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 import keras
@@ -13,6 +14,7 @@ import numpy as np
 from keras import layers, ops
 from pydantic import Field, ValidationInfo, field_validator
 
+from ich.model.backbones import backbone
 from ich.rsna import LABELS
 from ich.spec import Count, Positive, Spec
 
@@ -47,12 +49,20 @@ class AugmentSpec(Spec):
 class ModelSpec(Spec):
     """The network's part of the `train` section of params.yaml."""
 
-    model: Literal["cnn", "mlp"]  # mlp: the seed notebook's network
+    model: Literal["cnn", "mlp", "resnet50v2", "efficientnetv2b0", "convnexttiny"]
+    weights: str | None  # backbones only: a local weights file, or null for random init
     seed: Count
     dropout: tuple[Dropout, Dropout]  # mlp: after dense layers 2 and 3; cnn: the first
     mlp: MlpSpec
     cnn: CnnSpec
     augment: AugmentSpec
+
+    @field_validator("weights")
+    @classmethod
+    def _a_local_file(cls, weights: str | None) -> str | None:
+        if weights is not None and not Path(weights).is_file():
+            raise ValueError("no such file (weights are never downloaded: give a local path)")
+        return weights
 
 
 def mlp(x, spec: ModelSpec, n_out: int, mean: np.ndarray, var: np.ndarray):
@@ -99,9 +109,18 @@ def augmentation(x, spec: ModelSpec):
     return x
 
 
+def pretrained(x, spec: ModelSpec, n_out: int, mean: np.ndarray, var: np.ndarray):
+    """A keras.applications backbone (ich.model.backbones) under a dropout and sigmoid head."""
+    x = layers.Normalization(mean=mean.reshape(-1), variance=var.reshape(-1))(x)
+    x = augmentation(x, spec)
+    x = backbone(spec.model, tuple(x.shape[1:]), spec.weights)(x)
+    x = layers.Dropout(spec.dropout[0], seed=spec.seed)(x)
+    return layers.Dense(n_out, activation="sigmoid")(x)
+
+
 def build(spec: ModelSpec, shape: tuple[int, ...], mean: np.ndarray, var: np.ndarray):
     inputs = keras.Input(shape, dtype="uint8", name="slices")
     x = ops.cast(inputs, "float32")
-    body = {"mlp": mlp, "cnn": cnn}[spec.model]
+    body = {"mlp": mlp, "cnn": cnn}.get(spec.model, pretrained)
     outputs = body(x, spec, len(LABELS), mean, var)
     return keras.Model(inputs, outputs, name=spec.model)
