@@ -50,7 +50,7 @@ def test_every_section_of_the_default_params_is_valid(project_params):
         ("sample", "holdout_resample", "no", "sample.holdout_resample = 'no': expected true or"),
         ("train", "dropout", [1.0, 0.2], r"train.dropout\[0\] = 1.0: must be < 1$"),
         ("train", "dropout", [0.3], r"train.dropout = \[0.3\]: too few values$"),
-        ("train", "model", "resnet", "train.model = 'resnet': must be one of 'cnn' or 'mlp'$"),
+        ("train", "model", "resnet", "train.model = 'resnet': must be one of 'cnn', 'mlp', "),
         ("train", "learning_rate", 0, "train.learning_rate = 0: must be > 0$"),
         ("train", "cnn", {"filters": [16, 0]}, r"train.cnn.filters\[1\] = 0: must be >= 1$"),
         ("evaluate", "bootstrap", 5, "evaluate.bootstrap = 5: must be >= 10$"),
