@@ -16,7 +16,7 @@ from ich.data.extract import Settings, index_frame, load_images
 from ich.data.inputs import gather, neighbour_rows
 from ich.data.labels import long_format
 from ich.errors import InputError
-from ich.model.inference import prior_shift
+from ich.model.inference import natural_scale
 from ich.rsna import LABELS
 
 
@@ -52,9 +52,7 @@ def predict_files(model, prep: dict, files: list[Path], batch_size: int = 64):
         rows_ = index["row"].to_numpy()[start : start + batch_size]
         x = gather(images, rows_, context)
         probs[start : start + len(rows_)] = np.asarray(model.predict(x, verbose=0))
-    if "train_prior" in prep:  # models saved before the correction carry no training prior
-        priors = [[prep[k][s] for s in LABELS] for k in ("train_prior", "prior")]
-        probs = prior_shift(probs, *priors)
+    probs = natural_scale(probs, prep)
     rejected = pd.DataFrame(rejected, columns=["ID", "path", "reason", "detail"])
     return index, probs, rejected
 
@@ -81,12 +79,13 @@ class TooManyMissing(InputError):
     """A sample submission whose images were mostly not found or not readable."""
 
 
-def check_coverage(predicted: int, order: pd.Series, min_share: float = 0.99) -> None:
+def check_coverage(predicted_ids: pd.Series, order: pd.Series, min_share: float = 0.99) -> None:
     """Refuse a submission that would be mostly the fallback prior (the wrong folder, say)."""
-    wanted = order.str.rsplit("_", n=1).str[0].nunique()
-    if predicted < min_share * wanted:
+    wanted = order.str.rsplit("_", n=1).str[0].unique()
+    predicted = predicted_ids.isin(wanted).sum()
+    if predicted < min_share * len(wanted):
         raise TooManyMissing(
-            f"predicted {predicted} of the sample submission's {wanted} images "
+            f"predicted {predicted} of the sample submission's {len(wanted)} images "
             f"(< {min_share:.0%}); the rest would get the prior. Wrong folder? "
             "--allow-missing writes it anyway"
         )

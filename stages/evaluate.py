@@ -12,7 +12,7 @@ from ich.data.inputs import neighbour_rows
 from ich.eval.evaluation import EvaluateSpec, evaluate, headline, saliency_examples
 from ich.eval.plots import holdout_plots, saliency_grid
 from ich.files import write_csv, write_json
-from ich.model.inference import predict_split, prior_shift
+from ich.model.inference import natural_scale, predict_split
 from ich.pipeline import params, paths
 from ich.pipeline.stage import run
 from ich.rsna import LABELS
@@ -28,8 +28,7 @@ def main() -> None:
     holdout = pd.read_csv(paths.SPLITS / "holdout.csv")
     train_pool = pd.read_csv(paths.SPLITS / "train_pool.csv")
     p_raw = predict_split(model, images, holdout, context)
-    priors = [[card[k][s] for s in LABELS] for k in ("train_prior", "prior")]
-    p_hold = prior_shift(p_raw, *priors)
+    p_hold = natural_scale(p_raw, card)
     report = evaluate(holdout, p_hold, p_raw, train_pool, card["thresholds"], spec)
     write_json(paths.HOLDOUT_REPORT, report)
     write_json(paths.HOLDOUT_METRICS, headline(report))

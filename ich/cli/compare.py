@@ -72,11 +72,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"no experiment with {paths.HOLDOUT_METRICS} yet: run `make repro` first")
     text = table(rows, args.params)
     by_name = {r.name: r for r in rows}
-    pairs = []
+    pairs, read = [], {}
     for a, b in pairs_to_show(rows, args.reference):
-        pa, pb = predictions(by_name[a].rev), predictions(by_name[b].rev)
+        for name in (a, b):  # the reference is in every pair: read it once
+            if name not in read:
+                read[name] = predictions(by_name[name].rev)
         try:
-            pairs.append((a, b, compare_predictions(pa, pb, a, b, args.bootstrap)))
+            pairs.append((a, b, compare_predictions(read[a], read[b], a, b, args.bootstrap)))
         except NotPaired as e:
             pairs.append((a, b, str(e)))
     if pairs:

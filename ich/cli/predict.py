@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     index, probs, rejected = predict_files(model, prep, files)
     order = pd.read_csv(args.sample_submission)["ID"] if args.sample_submission else None
     if order is not None and not args.allow_missing:
-        check_coverage(index["ID"].isin(order.str.rsplit("_", n=1).str[0]).sum(), order)
+        check_coverage(index["ID"], order)
     write_csv(args.out, submission(index, probs, prep.get("prior", {}), order))
     if args.studies:
         model_threshold = prep.get("thresholds", {}).get("any", 0.5)

@@ -1,7 +1,7 @@
 """Holdout evaluation: the model against three baselines, with patient-bootstrap intervals.
 
-Nothing here is fit on the holdout: baselines use the training split, thresholds the
-validation split.
+Nothing here is fit on the holdout: baselines use every image of the training patients at
+natural prevalence, and the thresholds come with the model (chosen on val by `train`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from ich.eval import metrics
 from ich.eval.baselines import position_baseline, prior_baseline
 from ich.eval.paired import paired
 from ich.model.saliency import occlusion_map
-from ich.rsna import LABELS, RSNA_WEIGHTS, SUBTYPES
+from ich.rsna import LABELS, SUBTYPES
 from ich.spec import Count, Spec
-
-WEIGHTS = np.array([RSNA_WEIGHTS[s] for s in LABELS])
 
 
 class EvaluateSpec(Spec):
@@ -33,7 +31,7 @@ def summary(y: np.ndarray, p: np.ndarray) -> dict:
     _, _, _, ece = metrics.calibration(y, p)
     hits = (p >= 0.5) == y.astype(bool)
     return {
-        "weighted_log_loss": round(metrics.weighted_log_loss(y, p, WEIGHTS), 5),
+        "weighted_log_loss": round(metrics.weighted_log_loss(y, p, metrics.LABEL_WEIGHTS), 5),
         "loss": round(metrics.log_loss(y, p), 5),
         "accuracy": round(float(hits.mean()), 5),
         "exact_match": round(float(hits.all(axis=1).mean()), 5),
@@ -76,7 +74,7 @@ def per_label(y, p, patients, thresholds: dict[str, float], spec: EvaluateSpec) 
 def wll_interval(y: np.ndarray, p: np.ndarray, patients: np.ndarray, spec: EvaluateSpec) -> dict:
     """Patient-bootstrap 95% interval of the RSNA weighted log loss."""
     lo, hi, dropped = metrics.bootstrap_ci(
-        lambda rows: metrics.weighted_log_loss(y[rows], p[rows], WEIGHTS),
+        lambda rows: metrics.weighted_log_loss(y[rows], p[rows], metrics.LABEL_WEIGHTS),
         patients,
         spec.bootstrap,
         spec.seed,

@@ -6,7 +6,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ich.rsna import LABELS, RSNA_WEIGHTS
+
 EPS = 1e-7
+# The challenge metric's weight of each label, in LABELS order (any 2, subtypes 1).
+LABEL_WEIGHTS = np.array([RSNA_WEIGHTS[s] for s in LABELS])
 
 
 def _clip(p: np.ndarray) -> np.ndarray:

@@ -13,9 +13,7 @@ import pandas as pd
 
 from ich.errors import InputError
 from ich.eval import metrics
-from ich.rsna import LABELS, RSNA_WEIGHTS
-
-WEIGHTS = np.array([RSNA_WEIGHTS[s] for s in LABELS])
+from ich.rsna import LABELS
 
 
 class NotPaired(InputError):
@@ -45,8 +43,8 @@ def paired(
     out = {
         "weighted_log_loss": _interval(
             lambda r: (
-                metrics.weighted_log_loss(y[r], p_a[r], WEIGHTS)
-                - metrics.weighted_log_loss(y[r], p_b[r], WEIGHTS)
+                metrics.weighted_log_loss(y[r], p_a[r], metrics.LABEL_WEIGHTS)
+                - metrics.weighted_log_loss(y[r], p_b[r], metrics.LABEL_WEIGHTS)
             ),
             patients,
             n_boot,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ich.data.inputs import SliceBatches
+from ich.rsna import LABELS
 
 EPS = 1e-7
 
@@ -37,3 +38,12 @@ def prior_shift(p: np.ndarray, train_prior, natural_prior) -> np.ndarray:
         np.asarray(train_prior, np.float64)
     )
     return 1 / (1 + np.exp(-(_logit(np.asarray(p, np.float64)) + shift)))
+
+
+def natural_scale(p: np.ndarray, card: dict) -> np.ndarray:
+    """A model's raw probabilities corrected with the priors on its card (models/
+    preprocessing.json); unchanged for models saved before cards carried a training prior."""
+    if "train_prior" not in card:
+        return p
+    train, natural = ([card[k][s] for s in LABELS] for k in ("train_prior", "prior"))
+    return prior_shift(p, train, natural)
