@@ -41,7 +41,7 @@ compare: setup
 	python -m ich compare
 
 predict: setup
-	python -m ich predict data/synthetic/stage_2_test --model models/model.keras \
+	python -m ich predict data/synthetic/stage_2_test \
 		--sample-submission data/synthetic/stage_2_sample_submission.csv --out submission.csv \
 		--studies submission_studies.csv
 

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -36,3 +37,11 @@ def publish(tmp: Path, final: Path) -> None:
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
+
+
+def write_npy(path: Path | str, array) -> None:
+    path = Path(path)
+    tmp = _beside(path)
+    with open(tmp, "wb") as f:  # a file object: np.save would append .npy to the name
+        np.save(f, array)
+    os.replace(tmp, path)

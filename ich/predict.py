@@ -1,7 +1,8 @@
-"""Predicting new scans with a trained model: DICOM files -> per-slice probabilities.
+"""Predicting new scans with the trained models: DICOM files -> per-slice probabilities.
 
 Decoding, windowing and resizing are extract's own (`load_images`); the resolution, windows and
-context setting come from the `preprocessing.json` saved beside the model.
+context setting come from the `preprocessing.json` saved beside the slice model. The slice
+model's features then go through the series model, as in the pipeline (`embed`, `sequence`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import numpy as np
 import pandas as pd
 
 from ich.data.extract import Settings, index_frame, load_images
-from ich.data.inputs import gather, neighbour_rows
 from ich.data.labels import long_format
+from ich.data.series import series_inputs, series_rows
 from ich.errors import InputError
+from ich.model.embedding import embed_index
 from ich.model.inference import natural_scale
+from ich.model.sequence import predict_series
 from ich.rsna import LABELS
 
 
@@ -33,26 +36,27 @@ def find_dicoms(inputs: list[Path]) -> list[Path]:
     return sorted(found)
 
 
-def load_preprocessing(model_path: Path) -> dict:
-    path = model_path.with_name("preprocessing.json")
+def load_card(model_path: Path, name: str) -> dict:
+    """The card saved beside a model (`preprocessing.json` for the slice model, `card.json`
+    for the series model)."""
+    path = model_path.with_name(name)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: the model's preprocessing settings are missing")
+        raise FileNotFoundError(f"{path}: the card of {model_path} is missing")
     return json.loads(path.read_text())
 
 
-def predict_files(model, prep: dict, files: list[Path], batch_size: int = 64):
+def predict_files(model, prep: dict, files: list[Path], sequence=None):
     """(index with one row per usable slice, probabilities (n, 6) on the natural scale, as
-    evaluate scores them, rejected files)."""
+    evaluate scores them, rejected files). Without a `sequence` model, the slice model's."""
     settings = Settings(prep["resolution"], tuple(tuple(w) for w in prep["windows"]))
     images, rows, rejected = load_images(files, settings)
     index = index_frame(rows)
-    context = neighbour_rows(index) if prep.get("context") else None
-    probs = np.zeros((len(index), len(LABELS)))
-    for start in range(0, len(index), batch_size):
-        rows_ = index["row"].to_numpy()[start : start + batch_size]
-        x = gather(images, rows_, context)
-        probs[start : start + len(rows_)] = np.asarray(model.predict(x, verbose=0))
-    probs = natural_scale(probs, prep)
+    features, raw = embed_index(model, prep, images, index)
+    at = index["row"].to_numpy()
+    if sequence is None:
+        probs = natural_scale(raw[at].astype(np.float64), prep)
+    else:
+        probs = predict_series(sequence, series_inputs(features, index), series_rows(index))[at]
     rejected = pd.DataFrame(rejected, columns=["ID", "path", "reason", "detail"])
     return index, probs, rejected
 

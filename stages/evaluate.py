@@ -1,4 +1,8 @@
-"""Stage `evaluate`: model + holdout -> metrics/holdout.json, reports/holdout.json, plots/."""
+"""Stage `evaluate`: both models + holdout -> metrics/holdout.json, reports/holdout.json, plots/.
+
+The series model's predictions are the pipeline's; the slice model's, from `embed`, are scored
+beside them, so what the series model adds is one paired difference.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,12 @@ import numpy as np
 import pandas as pd
 
 from ich.data.inputs import neighbour_rows
+from ich.data.series import series_inputs, split_series
 from ich.eval.evaluation import EvaluateSpec, evaluate, headline, saliency_examples
 from ich.eval.plots import holdout_plots, saliency_grid
 from ich.files import write_csv, write_json
-from ich.model.inference import natural_scale, predict_split
+from ich.model.inference import natural_scale
+from ich.model.sequence import predict_series
 from ich.pipeline import params, paths
 from ich.pipeline.stage import run
 from ich.rsna import LABELS
@@ -20,37 +26,43 @@ from ich.rsna import LABELS
 
 def main() -> None:
     spec = params.section(params.load(), "evaluate", EvaluateSpec)
-    model = keras.saving.load_model(paths.MODELS / "model.keras", compile=False)
-    card = json.loads((paths.MODELS / "preprocessing.json").read_text())
-    images = np.load(paths.IMAGES, mmap_mode="r")
     index = pd.read_csv(paths.INDEX)
-    context = neighbour_rows(index) if card["context"] else None
     holdout = pd.read_csv(paths.SPLITS / "holdout.csv")
     train_pool = pd.read_csv(paths.SPLITS / "train_pool.csv")
-    p_raw = predict_split(model, images, holdout, context)
-    p_hold = natural_scale(p_raw, card)
-    report = evaluate(holdout, p_hold, p_raw, train_pool, card["thresholds"], spec)
+    rows = holdout["row"].to_numpy()
+    slice_card = json.loads(paths.SLICE_CARD.read_text())
+    p_raw = np.load(paths.SLICE_PROBS)[rows].astype(np.float64)
+    p_slice = natural_scale(p_raw, slice_card)
+    sequence = keras.saving.load_model(paths.SEQUENCE_MODEL, compile=False)
+    inputs = series_inputs(np.load(paths.FEATURES), index)
+    series = split_series(index, {"holdout": holdout})["holdout"]
+    p = predict_series(sequence, inputs, series)[rows]
+    thresholds = json.loads(paths.SEQUENCE_CARD.read_text())["thresholds"]
+    report = evaluate(holdout, p, p_slice, p_raw, train_pool, thresholds, spec)
     write_json(paths.HOLDOUT_REPORT, report)
     write_json(paths.HOLDOUT_METRICS, headline(report))
+    columns = {"p_": p, "p_slice_": p_slice, "p_raw_": p_raw}
     preds = pd.concat(
-        [
-            holdout[["ID", "PatientID", *LABELS]],
-            pd.DataFrame(p_hold.round(6), columns=[f"p_{s}" for s in LABELS]),
-            pd.DataFrame(p_raw.round(6), columns=[f"p_raw_{s}" for s in LABELS]),
-        ],
+        [holdout[["ID", "PatientID", *LABELS]]]
+        + [pd.DataFrame(v.round(6), columns=[k + s for s in LABELS]) for k, v in columns.items()],
         axis=1,
     )
     write_csv(paths.PREDICTIONS / "holdout.csv", preds)
     y = holdout[list(LABELS)].to_numpy(np.float64)
     plots = paths.HOLDOUT_PLOTS
-    holdout_plots(y, p_hold, plots, report["labels"]["any"]["threshold"])
-    xs, maps, titles = saliency_examples(model, images, holdout, p_hold, context)
-    channels = len(card["windows"])  # with context the centre slice's channels come second
+    holdout_plots(y, p, plots, report["labels"]["any"]["threshold"])
+    # saliency explains the slice model: the series model sees features, not pixels
+    model = keras.saving.load_model(paths.SLICE_MODEL, compile=False)
+    images = np.load(paths.IMAGES, mmap_mode="r")
+    context = neighbour_rows(index) if slice_card["context"] else None
+    xs, maps, titles = saliency_examples(model, images, holdout, p_slice, context)
+    channels = len(slice_card["windows"])  # with context the centre slice's channels come second
     saliency_grid(xs, maps, titles, plots / "saliency.png", channel=channels if context else 0)
-    m, b = report["model"], report["baselines"]
+    m, s, b = report["model"], report["slice_model"], report["baselines"]
     print(
         f"holdout: AUC(any) {m['auc']['any']}, weighted log loss {m['weighted_log_loss']} "
-        f"(prior {b['prior']['weighted_log_loss']}, position {b['position']['weighted_log_loss']})"
+        f"(slice model {s['weighted_log_loss']}, prior {b['prior']['weighted_log_loss']}, "
+        f"position {b['position']['weighted_log_loss']})"
     )
 
 

@@ -1,4 +1,4 @@
-"""Stage `train`: splits + images -> models/, metrics/train.json, plots/train/."""
+"""Stage `train`: splits + images -> models/slice/, metrics/train.json, plots/train/."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ def main() -> None:
     splits = {s: pd.read_csv(paths.SPLITS / f"{s}.csv") for s in ("train", "val", "train_pool")}
     history = paths.TRAIN_PLOTS / "history.csv"
     model, summary = train(spec, images, index, splits["train"], splits["val"], history)
-    save(model, paths.MODELS / "model.keras")
+    save(model, paths.SLICE_MODEL)
     preprocessing = json.loads(paths.PREPROCESSING.read_text())
     card = model_card(model, spec, preprocessing, images, index, splits)
-    write_json(paths.MODELS / "preprocessing.json", card)
+    write_json(paths.SLICE_CARD, card)
     write_json(paths.TRAIN_REPORT, summary)
     write_json(paths.TRAIN_METRICS, {"epochs_run": summary["epochs_run"]})
     training_curves(history, paths.TRAIN_PLOTS / "curves.png")

@@ -69,3 +69,11 @@ def tiny_dataset(tmp_path_factory) -> tuple[Path, dict]:
 @pytest.fixture()
 def project_params() -> dict:
     return copy.deepcopy(yaml.safe_load((ROOT / "params.yaml").read_text()))
+
+
+def sequence_spec(**changes):
+    """params.yaml's sequence section with `changes`, validated."""
+    from ich.model.sequence import SequenceSpec
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    return section({"sequence": _merge(params["sequence"], changes)}, "sequence", SequenceSpec)

@@ -38,8 +38,8 @@ def test_holdout_labels_do_not_move_baselines():
     shuffled = holdout.copy()
     shuffled[list(LABELS)] = np.random.default_rng(5).permutation(holdout[list(LABELS)].to_numpy())
     assert np.array_equal(position_baseline(pool, holdout), position_baseline(pool, shuffled))
-    a = evaluate(holdout, p, p, pool, thresholds, SPEC)
-    b = evaluate(shuffled, p, p, pool, thresholds, SPEC)
+    a = evaluate(holdout, p, p, p, pool, thresholds, SPEC)
+    b = evaluate(shuffled, p, p, p, pool, thresholds, SPEC)
     assert a["model"]["auc"] != b["model"]["auc"], "the metrics themselves do use the labels"
     assert a["labels"]["any"]["threshold"] == b["labels"]["any"]["threshold"] == 0.5
 

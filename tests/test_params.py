@@ -12,6 +12,7 @@ import yaml
 from ich.data.extract import ExtractSpec
 from ich.data.splits import SampleSpec
 from ich.eval.evaluation import EvaluateSpec
+from ich.model.sequence import SequenceSpec
 from ich.model.training import TrainSpec
 from ich.pipeline.params import ParamError, section
 from ich.synthetic.cohort import SynthesizeSpec
@@ -22,6 +23,7 @@ SPECS = {
     "extract": ExtractSpec,
     "sample": SampleSpec,
     "train": TrainSpec,
+    "sequence": SequenceSpec,
     "evaluate": EvaluateSpec,
 }
 
@@ -53,6 +55,9 @@ def test_every_section_of_the_default_params_is_valid(project_params):
         ("train", "model", "resnet", "train.model = 'resnet': must be one of 'cnn', 'mlp', "),
         ("train", "learning_rate", 0, "train.learning_rate = 0: must be > 0$"),
         ("train", "cnn", {"filters": [16, 0]}, r"train.cnn.filters\[1\] = 0: must be >= 1$"),
+        ("sample", "cv_fold", 3, r"sample.cv_fold = 3: folds are numbered 0..2 \(cv_folds 3\)$"),
+        ("sequence", "units", 0, "sequence.units = 0: must be >= 1$"),
+        ("sequence", "dropout", 1.0, "sequence.dropout = 1.0: must be < 1$"),
         ("evaluate", "bootstrap", 5, "evaluate.bootstrap = 5: must be >= 10$"),
     ],
 )

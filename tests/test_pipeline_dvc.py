@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ich.rsna import LABELS
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -60,7 +61,8 @@ def baselines(repo: Path) -> str:
     """Every figure reported for the baselines: the full report's section and the headline's."""
     report = json.loads((repo / "reports" / "holdout.json").read_text())
     headline = json.loads((repo / "metrics" / "holdout.json").read_text())["weighted_log_loss"]
-    return json.dumps([report["baselines"], {k: v for k, v in headline.items() if k != "model"}])
+    moving = {"model", "slice_model"}
+    return json.dumps([report["baselines"], {k: v for k, v in headline.items() if k not in moving}])
 
 
 def tiny_params(repo: Path) -> None:
@@ -77,6 +79,7 @@ def tiny_params(repo: Path) -> None:
         "sample.val_fraction": 0.3,
         "train.epochs": 3,
         "train.batch_size": 32,
+        "sequence.epochs": 3,
         "evaluate.bootstrap": 20,
     }.items():
         set_param(repo, key, value)
@@ -99,7 +102,10 @@ def repo(tmp_path_factory) -> Path:
     shutil.copy(ROOT / ".dvc" / "config", repo / ".dvc" / "config")
     tiny_params(repo)
     out = sh(repo, "dvc", "repro")
-    assert ran(out) == {"synthesize", "montage", "labels", "extract", "sample", "train", "evaluate"}
+    assert ran(out) == {
+        *("synthesize", "montage", "labels", "extract", "sample"),
+        *("train", "embed", "sequence", "evaluate"),
+    }
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "baseline")
     return repo
@@ -110,8 +116,10 @@ def test_status_clean_after_repro(repo):
     report = json.loads((repo / "reports" / "holdout.json").read_text())
     assert set(report["baselines"]) == {"prior", "always_negative", "position"}
     headline = json.loads((repo / "metrics" / "holdout.json").read_text())
-    assert set(headline["weighted_log_loss"]) == {"model", *report["baselines"]}
-    assert (repo / "plots" / "train" / "history.csv").exists()
+    assert set(headline["weighted_log_loss"]) == {"model", "slice_model", *report["baselines"]}
+    assert set(report["sequence_vs_slice"]) == {"weighted_log_loss", *(f"auc_{s}" for s in LABELS)}
+    for stage in ("train", "sequence"):
+        assert (repo / "plots" / stage / "history.csv").exists()
     import pandas as pd
 
     splits = {
@@ -125,9 +133,10 @@ def test_status_clean_after_repro(repo):
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        ("train.dropout", [0.5, 0.5], {"train", "evaluate"}),
-        ("sample.positive_ratio", 0.6, {"sample", "train", "evaluate"}),
-        ("extract.resolution", 20, {"extract", "train", "evaluate"}),
+        ("sequence.units", 8, {"sequence", "evaluate"}),
+        ("train.dropout", [0.5, 0.5], {"train", "embed", "sequence", "evaluate"}),
+        ("sample.positive_ratio", 0.6, {"sample", "train", "embed", "sequence", "evaluate"}),
+        ("extract.resolution", 20, {"extract", "train", "embed", "sequence", "evaluate"}),
     ],
 )
 def test_param_change_reruns_only_affected_stages(repo, key, value, expected):
@@ -136,9 +145,9 @@ def test_param_change_reruns_only_affected_stages(repo, key, value, expected):
     try:
         out = sh(repo, "dvc", "repro")
         assert ran(out) == expected, out
-        for skipped in {"synthesize", "labels"} | ({"sample"} - expected):
+        for skipped in {"synthesize", "labels"} | ({"sample", "train"} - expected):
             assert f"Stage '{skipped}' didn't change, skipping" in out
-        if key.startswith(("sample.positive_ratio", "train.")):
+        if key.startswith(("sample.positive_ratio", "train.", "sequence.")):
             # the judge does not move with the judged: every baseline figure, byte for byte
             assert baselines(repo) == before
     finally:

@@ -12,20 +12,34 @@ import pytest
 
 from ich.data.extract import Settings, extract
 from ich.data.inputs import gather
+from ich.data.series import series_inputs, series_rows
+from ich.model.embedding import embed_index
 from ich.model.networks import build
+from ich.model.sequence import build_sequence, predict_series
 from ich.rsna import LABELS
-from tests.conftest import train_spec
+from tests.conftest import sequence_spec, train_spec
 
 SETTINGS = Settings(resolution=24, windows=((40, 80), (80, 200)), shard_size=16)
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    """A small untrained-but-deterministic CNN saved as the train stage saves it."""
-    out = tmp_path_factory.mktemp("model")
+    """Small untrained-but-deterministic models saved as the train and sequence stages save
+    them: slice/ (a CNN on 8 features) and sequence/ (a GRU on those features)."""
+    import keras
+
+    root = tmp_path_factory.mktemp("models")
+    out = root / "slice"
+    out.mkdir()
+    keras.utils.set_random_seed(0)
     spec = train_spec(model="cnn", dropout=[0.2, 0.2], cnn={"filters": [4, 8]})
     model = build(spec, (24, 24, 6), np.full(6, 100.0), np.full(6, 900.0))
     model.save(out / "model.keras")
+    (root / "sequence").mkdir()
+    sequence = build_sequence(sequence_spec(units=4), 8 + 1, np.zeros(9), np.ones(9))
+    sequence.save(root / "sequence" / "model.keras")
+    card = {"prior": {s: 0.1 for s in LABELS}, "thresholds": {s: 0.45 for s in LABELS}}
+    (root / "sequence" / "card.json").write_text(json.dumps(card))
     prep = {
         "resolution": 24,
         "windows": [[40, 80], [80, 200]],
@@ -35,7 +49,12 @@ def model_dir(tmp_path_factory):
         "thresholds": {s: 0.3 for s in LABELS},
     }
     (out / "preprocessing.json").write_text(json.dumps(prep))
-    return out
+    return root
+
+
+def models(model_dir, sequence: bool = True) -> list[str]:
+    chain = str(model_dir / "sequence" / "model.keras") if sequence else "none"
+    return ["--model", str(model_dir / "slice" / "model.keras"), "--sequence", chain]
 
 
 def run_predict(args: list[str]) -> None:
@@ -50,8 +69,7 @@ def test_fixture_series_submission_format(fixture_files, model_dir, tmp_path):
     run_predict(
         [
             str(fixture_files[0].parent),
-            "--model",
-            str(model_dir / "model.keras"),
+            *models(model_dir),
             "--out",
             str(out),
             "--studies",
@@ -68,7 +86,7 @@ def test_fixture_series_submission_format(fixture_files, model_dir, tmp_path):
     summary = pd.read_csv(studies)
     assert summary["StudyInstanceUID"].tolist() == ["ID_1f6d1e8aeb"] and summary["slices"][0] == 32
     p_any = sub.loc[sub["ID"].str.endswith("_any"), "Label"]
-    assert summary["slices_above"][0] == (p_any >= 0.3).sum(), "the model's `any` threshold"
+    assert summary["slices_above"][0] == (p_any >= 0.45).sum(), "the series model's threshold"
 
 
 def test_same_numbers_as_evaluate_and_corrupt_file_reported(
@@ -83,7 +101,7 @@ def test_same_numbers_as_evaluate_and_corrupt_file_reported(
     (folder / "ID_0badf11e0.dcm").write_bytes(b"not a dicom file")
     sample = pd.read_csv(tiny_dataset[0] / "stage_2_train.csv").drop_duplicates()
     out = tmp_path / "sub.csv"
-    run_predict([str(folder), "--model", str(model_dir / "model.keras"), "--out", str(out)])
+    run_predict([str(folder), *models(model_dir, sequence=False), "--out", str(out)])
     err = capsys.readouterr().err
     assert "ID_0badf11e0.dcm (not_dicom" in err and "ID_6431af929.dcm (truncated" in err
     sub = pd.read_csv(out).set_index("ID")["Label"]
@@ -91,7 +109,7 @@ def test_same_numbers_as_evaluate_and_corrupt_file_reported(
     ids = sorted({i[:12] for i in sample["ID"]})
     index, _ = extract(ids, folder, tmp_path / "ex" / "images.npy", SETTINGS, workers=1)
     images = np.load(tmp_path / "ex" / "images.npy")
-    model = keras.saving.load_model(model_dir / "model.keras", compile=False)
+    model = keras.saving.load_model(model_dir / "slice" / "model.keras", compile=False)
     x = gather(images, index["row"].to_numpy(), neighbour_rows(index))
     # on the natural scale: odds times (0.1 / 0.9) / (0.4 / 0.6), worked out by hand
     odds = model.predict(x, verbose=0).astype(np.float64)
@@ -101,6 +119,15 @@ def test_same_numbers_as_evaluate_and_corrupt_file_reported(
         for j, s in enumerate(LABELS):
             assert sub[f"{image_id}_{s}"] == pytest.approx(float(p[k, j]), abs=1e-6)
     assert len(sub) == 6 * len(index)
+    # With the series model: evaluate's route is embed, then the series of the index.
+    run_predict([str(folder), *models(model_dir), "--out", str(out)])
+    sub = pd.read_csv(out).set_index("ID")["Label"]
+    sequence = keras.saving.load_model(model_dir / "sequence" / "model.keras", compile=False)
+    features, _ = embed_index(model, {"context": True}, images, index)
+    p = predict_series(sequence, series_inputs(features, index), series_rows(index))
+    for image_id, row in zip(index["ID"], index["row"], strict=True):
+        for j, s in enumerate(LABELS):
+            assert sub[f"{image_id}_{s}"] == pytest.approx(float(p[row, j]), abs=1e-6)
 
 
 def test_sample_submission_order_and_fallback(tiny_dataset, model_dir, tmp_path):
@@ -112,7 +139,7 @@ def test_sample_submission_order_and_fallback(tiny_dataset, model_dir, tmp_path)
     broken.write_bytes(b"not a dicom file")  # one of the sample submission's images
     sample = tiny_dataset[0] / "stage_2_sample_submission.csv"
     out = tmp_path / "sub.csv"
-    args = ["predict", str(folder), "--model", str(model_dir / "model.keras")]
+    args = ["predict", str(folder), *models(model_dir)]
     args += ["--sample-submission", str(sample), "--out", str(out)]
     assert main(args) == 1, "one image of a few missing is under 99%"
     assert not out.exists()
@@ -133,6 +160,6 @@ def test_most_images_missing_is_an_error(tiny_dataset, model_dir, tmp_path, caps
     first = sorted((tiny_dataset[0] / "stage_2_test").glob("*.dcm"))[0]
     shutil.copy(first, one / first.name)
     sample = tiny_dataset[0] / "stage_2_sample_submission.csv"
-    args = ["predict", str(one), "--model", str(model_dir / "model.keras")]
+    args = ["predict", str(one), *models(model_dir)]
     assert main([*args, "--sample-submission", str(sample), "--out", str(tmp_path / "s.csv")]) == 1
     assert "predicted 1 of the sample submission's" in capsys.readouterr().err

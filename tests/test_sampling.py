@@ -18,6 +18,8 @@ SPEC = SampleSpec(
     n_val=None,
     n_holdout=None,
     holdout_resample=False,
+    cv_folds=3,
+    cv_fold=None,
 )
 
 
@@ -90,3 +92,18 @@ def test_train_pool_is_every_image_of_the_training_patients_whatever_the_ratio()
     assert set(a["train"]["ID"]) <= set(pool["ID"])
     expected = t[t["PatientID"].isin(set(a["train"]["PatientID"]))]
     assert sorted(pool["ID"]) == sorted(expected["ID"])
+
+
+def test_cv_folds_partition_the_non_holdout_patients_and_keep_the_holdout():
+    t = table()
+    plain = make_splits(t, SPEC)
+    folds = [make_splits(t, with_(cv_fold=k)) for k in range(3)]
+    vals = [set(f["val"]["PatientID"]) for f in folds]
+    rest = set(t["PatientID"]) - set(plain["holdout"]["PatientID"])
+    assert set().union(*vals) == rest and sum(map(len, vals)) == len(rest), "a partition"
+    for f, val in zip(folds, vals, strict=True):
+        assert f["holdout"].equals(plain["holdout"]), "the holdout does not move"
+        assert set(f["train_pool"]["PatientID"]) == rest - val
+        assert f["val"]["any"].mean() == pytest.approx(0.5, abs=0.02)
+    with pytest.raises(ValueError, match=r"folds are numbered 0..2 \(cv_folds 3\)"):
+        SampleSpec.model_validate({**SPEC.model_dump(), "cv_fold": 3})

@@ -18,7 +18,13 @@ from ich.pipeline import paths
 def add_parser(commands) -> None:
     ap = commands.add_parser("predict", help="DICOMs -> Kaggle submission CSV", description=__doc__)
     ap.add_argument("inputs", nargs="+", type=Path, help="DICOM files or folders (searched)")
-    ap.add_argument("--model", type=Path, default=paths.MODEL)
+    ap.add_argument("--model", type=Path, default=paths.SLICE_MODEL, help="the slice model")
+    ap.add_argument(
+        "--sequence",
+        type=Path,
+        default=paths.SEQUENCE_MODEL,
+        help="the series model on its features; `none`: the slice model alone",
+    )
     ap.add_argument("--out", type=Path, default=Path("submission.csv"))
     ap.add_argument("--sample-submission", type=Path, help="Kaggle's, for its order and IDs")
     ap.add_argument("--studies", type=Path, help="also write a per-study summary CSV")
@@ -41,25 +47,31 @@ def run(args: argparse.Namespace) -> int:
     from ich.predict import (
         check_coverage,
         find_dicoms,
-        load_preprocessing,
+        load_card,
         predict_files,
         study_summary,
         submission,
     )
 
-    if not args.model.exists():
-        raise FileNotFoundError(f"{args.model}: model not found (run `make repro` first)")
+    use_sequence = str(args.sequence) != "none"
+    for path in (args.model, args.sequence) if use_sequence else (args.model,):
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: model not found (run `make repro` first)")
     start = time.perf_counter()
     files = find_dicoms(args.inputs)
-    prep = load_preprocessing(args.model)
+    prep = load_card(args.model, "preprocessing.json")
     model = keras.saving.load_model(args.model, compile=False)
-    index, probs, rejected = predict_files(model, prep, files)
+    sequence, card = None, prep
+    if use_sequence:
+        sequence = keras.saving.load_model(args.sequence, compile=False)
+        card = load_card(args.sequence, "card.json")
+    index, probs, rejected = predict_files(model, prep, files, sequence)
     order = pd.read_csv(args.sample_submission)["ID"] if args.sample_submission else None
     if order is not None and not args.allow_missing:
         check_coverage(index["ID"], order)
     write_csv(args.out, submission(index, probs, prep.get("prior", {}), order))
     if args.studies:
-        model_threshold = prep.get("thresholds", {}).get("any", 0.5)
+        model_threshold = card.get("thresholds", {}).get("any", 0.5)
         threshold = args.threshold if args.threshold is not None else model_threshold
         write_csv(args.studies, study_summary(index, probs, threshold))
     for r in rejected.itertuples():

@@ -36,6 +36,12 @@ def run(args: argparse.Namespace) -> int:
         f"[{ci['low']:.4f}, {ci['high']:.4f}]; baselines "
         + ", ".join(f"{name} {value:.4f}" for name, value in wll.items())
     )
+    d = m["sequence_vs_slice"]["weighted_log_loss"]
+    verdict = "helps" if d["high"] < 0 else "hurts" if d["low"] > 0 else "makes no clear difference"
+    print(
+        f"series model vs the slice model it reads ({m['slice_model']['weighted_log_loss']:.4f}): "
+        f"{d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}], paired: it {verdict}"
+    )
     for s in m["not_better_than_position"]:
         d = m["model_vs_position"][f"auc_{s}"]
         print(

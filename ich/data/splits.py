@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, ValidationInfo, field_validator
 
 from ich.rsna import LABELS
 from ich.spec import Count, Fraction, OpenFraction, Positive, Spec
@@ -28,17 +29,34 @@ class SampleSpec(Spec):
     n_val: Positive | None
     n_holdout: Positive | None  # None: all holdout images
     holdout_resample: bool  # draw the holdout at positive_ratio (the seed's iteration 3)
+    cv_folds: int = Field(ge=2)  # grouped cross-validation: folds of the non-holdout patients
+    cv_fold: Count | None  # None: val is val_fraction of them; k: val is fold k of cv_folds
+
+    @field_validator("cv_fold")
+    @classmethod
+    def _fold_exists(cls, fold: int | None, info: ValidationInfo) -> int | None:
+        folds = info.data.get("cv_folds")
+        if fold is not None and folds is not None and fold >= folds:
+            raise ValueError(f"folds are numbered 0..{folds - 1} (cv_folds {folds})")
+        return fold
 
 
 def assign_patients(patients: np.ndarray, spec: SampleSpec) -> dict[str, str]:
-    """PatientID -> split, from a seeded permutation of the sorted patient list."""
+    """PatientID -> split, from a seeded permutation of the sorted patient list. The holdout
+    comes first and depends on the seed and its fraction alone; with `cv_fold` set, val is that
+    fold of the rest (contiguous folds, so the folds partition the non-holdout patients)."""
     rng = np.random.default_rng([spec.seed, 0])
     order = np.sort(patients)[rng.permutation(len(patients))]
     n_hold = round(len(order) * spec.holdout_fraction)
-    n_val = round((len(order) - n_hold) * spec.val_fraction)
+    rest = order[n_hold:]
+    if spec.cv_fold is None:
+        n_val = round(len(rest) * spec.val_fraction)
+        val = rest[:n_val]
+    else:
+        val = np.array_split(rest, spec.cv_folds)[spec.cv_fold]
     split = {p: "holdout" for p in order[:n_hold]}
-    split.update({p: "val" for p in order[n_hold : n_hold + n_val]})
-    split.update({p: "train" for p in order[n_hold + n_val :]})
+    split.update({p: "train" for p in rest})
+    split.update({p: "val" for p in val})
     return split
 
 

@@ -85,12 +85,14 @@ def wll_interval(y: np.ndarray, p: np.ndarray, patients: np.ndarray, spec: Evalu
 def evaluate(
     holdout: pd.DataFrame,
     p: np.ndarray,
-    p_raw: np.ndarray,
+    p_slice: np.ndarray,
+    p_slice_raw: np.ndarray,
     train_pool: pd.DataFrame,
     thresholds: dict[str, float],
     spec: EvaluateSpec,
 ) -> dict:
-    """The full report. `p` is on the natural scale (prior-shift corrected), `p_raw` as the
+    """The full report. `p` is the pipeline's final prediction (the series model's), `p_slice`
+    the slice model's on the natural scale (prior-shift corrected) and `p_slice_raw` as that
     network gives it; baselines are fit on `train_pool`, every image of the training patients
     at natural prevalence, so nothing about them moves with `sample.positive_ratio`."""
     y = holdout[list(LABELS)].to_numpy(np.float64)
@@ -105,8 +107,11 @@ def evaluate(
         "images": int(len(holdout)),
         "patients": int(holdout["PatientID"].nunique()),
         "model": {**summary(y, p), "weighted_log_loss_ci95": wll_interval(y, p, patients, spec)},
-        "model_raw": summary(y, p_raw),
         "labels": per_label(y, p, patients, thresholds, spec),
+        "slice_model": summary(y, p_slice),
+        "slice_model_raw": summary(y, p_slice_raw),
+        # what the series model adds to the slice model it reads, paired
+        "sequence_vs_slice": paired(y, p, p_slice, patients, spec.bootstrap, spec.seed),
         "baselines": {name: summary(y, b) for name, b in baselines.items()},
         # model minus the position baseline, paired: this moves with the model, so it is not
         # filed under the baselines
@@ -117,9 +122,10 @@ def evaluate(
 
 def headline(report: dict) -> dict:
     """The few numbers `dvc exp show` and `dvc metrics diff` show: AUC per label, the AUC(any)
-    interval, and the RSNA weighted log loss (natural scale) of the model, its interval, and of
-    each baseline."""
+    interval, and the RSNA weighted log loss (natural scale) of the model, its interval, of the
+    slice model and of each baseline, and the paired interval of series minus slice model."""
     labels, model = report["labels"], report["model"]
+    sequence = report["sequence_vs_slice"]["weighted_log_loss"]
     return {
         "auc": {s: labels[s]["auc"] for s in LABELS},
         # two numbers, not a list: `dvc metrics` and `dvc exp show` drop list values
@@ -129,11 +135,17 @@ def headline(report: dict) -> dict:
         },
         "weighted_log_loss": {
             "model": model["weighted_log_loss"],
+            "slice_model": report["slice_model"]["weighted_log_loss"],
             **{name: b["weighted_log_loss"] for name, b in report["baselines"].items()},
         },
         "weighted_log_loss_ci95": {
             "low": model["weighted_log_loss_ci95"]["low"],
             "high": model["weighted_log_loss_ci95"]["high"],
+        },
+        # the series model minus the slice model, paired: below 0 when the series model helps
+        "sequence_minus_slice_ci95": {
+            "low": sequence["low"],
+            "high": sequence["high"],
         },
     }
 

@@ -1,5 +1,6 @@
-"""What travels with the weights in `models/preprocessing.json`: how to feed the model, the two
-priors that put its outputs on the natural scale, and its operating points.
+"""What travels with the weights in `models/slice/preprocessing.json`: how to feed the model,
+the two priors that put its outputs on the natural scale, and its operating points (and the
+series model's smaller card, `models/sequence/card.json`).
 
 `evaluate` and `predict` read it, so both see the same preprocessing, correction and
 thresholds.
@@ -39,4 +40,16 @@ def model_card(
         "train_prior": dict(zip(LABELS, trained, strict=True)),
         "target_sensitivity": spec.target_sensitivity,
         "thresholds": operating_points(y_val, p_val, spec.target_sensitivity),
+    }
+
+
+def sequence_card(slice_card: dict, y_val: np.ndarray, p_val: np.ndarray) -> dict:
+    """The series model's card: its outputs are on the natural scale already (it is trained on
+    whole series), so only the operating points, chosen on val like the slice model's, and the
+    natural prior (predict's fallback for unreadable files)."""
+    target = slice_card["target_sensitivity"]
+    return {
+        "prior": slice_card["prior"],
+        "target_sensitivity": target,
+        "thresholds": operating_points(y_val, p_val, target),
     }

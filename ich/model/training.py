@@ -48,6 +48,29 @@ def seed_everything(seed: int) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+def fit_callbacks(history_csv: Path, patience: int) -> list:
+    """Per-epoch history for DVC plots; early stopping on val loss, best weights kept."""
+    history_csv.parent.mkdir(parents=True, exist_ok=True)
+    callbacks = [keras.callbacks.CSVLogger(str(history_csv))]
+    if patience > 0:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                patience=patience, restore_best_weights=True, monitor="val_loss"
+            )
+        )
+    return callbacks
+
+
+def fit_summary(history: dict) -> dict:
+    """Epochs run and the best epoch of a Keras fit history."""
+    best = int(np.argmin(history["val_loss"]))
+    return {
+        "epochs_run": len(history["loss"]),
+        "best_epoch": best + 1,
+        "best_val_loss": round(float(history["val_loss"][best]), 5),
+    }
+
+
 def train(
     spec: TrainSpec,
     images: np.ndarray,
@@ -72,26 +95,17 @@ def train(
         loss=WeightedBCE(weights, spec.focal_gamma),
         metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
     )
-    history_csv.parent.mkdir(parents=True, exist_ok=True)
-    callbacks = [keras.callbacks.CSVLogger(str(history_csv))]
-    if spec.patience > 0:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                patience=spec.patience, restore_best_weights=True, monitor="val_loss"
-            )
-        )
+    callbacks = fit_callbacks(history_csv, spec.patience)
     hist = model.fit(
         train_data, validation_data=val_data, epochs=spec.epochs, callbacks=callbacks, verbose=2
     )
     h = hist.history
-    best = int(np.argmin(h["val_loss"]))
     summary = {
         "epochs_run": len(h["loss"]),
         "parameters": int(model.count_params()),
         "train_images": int(len(train_split)),
         "val_images": int(len(val_split)),
         "final": {k: round(float(v[-1]), 5) for k, v in h.items()},
-        "best_epoch": best + 1,
-        "best_val_loss": round(float(h["val_loss"][best]), 5),
+        **fit_summary(h),
     }
     return model, summary

@@ -26,10 +26,22 @@ PREPROCESSING = EXTRACTED / "preprocessing.json"
 # sample: train.csv, val.csv, holdout.csv
 SPLITS = Path("data/splits")
 
-# train: model.keras and the preprocessing.json that travels with it
-MODELS = Path("models")
-MODEL = MODELS / "model.keras"
+# train: the slice model, model.keras and the preprocessing.json (its card) that travels with it
+SLICE_MODELS = Path("models/slice")
+SLICE_MODEL = SLICE_MODELS / "model.keras"
+SLICE_CARD = SLICE_MODELS / "preprocessing.json"
 TRAIN_PLOTS = Path("plots/train")
+
+# embed: the slice model's features and raw probabilities, by array row (as images.npy)
+EMBEDDINGS = Path("data/embeddings")
+FEATURES = EMBEDDINGS / "features.npy"
+SLICE_PROBS = EMBEDDINGS / "slice_probs.npy"
+
+# sequence: the series-level model on those features, and its card
+SEQUENCE_MODELS = Path("models/sequence")
+SEQUENCE_MODEL = SEQUENCE_MODELS / "model.keras"
+SEQUENCE_CARD = SEQUENCE_MODELS / "card.json"
+SEQUENCE_PLOTS = Path("plots/sequence")
 
 # evaluate
 PREDICTIONS = Path("data/predictions")
@@ -38,6 +50,7 @@ HOLDOUT_PLOTS = Path("plots/holdout")
 # Headline metrics (what `dvc exp show` and `dvc metrics diff` show) and each stage's full report.
 METRICS = Path("metrics")
 TRAIN_METRICS = METRICS / "train.json"
+SEQUENCE_METRICS = METRICS / "sequence.json"
 HOLDOUT_METRICS = METRICS / "holdout.json"
 REPORTS = Path("reports")
 SYNTHESIZE_REPORT = REPORTS / "synthesize.json"
@@ -45,4 +58,6 @@ LABELS_REPORT = REPORTS / "labels.json"
 EXTRACT_REPORT = REPORTS / "extract.json"
 SAMPLE_REPORT = REPORTS / "sample.json"
 TRAIN_REPORT = REPORTS / "train.json"
+EMBED_REPORT = REPORTS / "embed.json"
+SEQUENCE_REPORT = REPORTS / "sequence.json"
 HOLDOUT_REPORT = REPORTS / "holdout.json"

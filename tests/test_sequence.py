@@ -1,0 +1,111 @@
+"""The series-level model: slices grouped in z order, padding that changes nothing, a model
+that learns what a per-slice model cannot, and the features it reads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ich.data.series import SeriesBatches, pad, series_inputs, series_rows, split_series
+from ich.model.sequence import build_sequence, predict_series, train_sequence
+from ich.rsna import LABELS
+from tests.conftest import sequence_spec, train_spec
+
+
+def index_of(series: dict[str, list[float]]) -> pd.DataFrame:
+    """An extract-like index: rows numbered in the given order, positions ranked by z."""
+    rows = [(uid, z) for uid, zs in series.items() for z in zs]
+    index = pd.DataFrame(rows, columns=["SeriesInstanceUID", "z"])
+    index.insert(0, "row", np.arange(len(index)))
+    index["ID"] = [f"ID_{k:09d}" for k in range(len(index))]
+    index["PatientID"] = index["SeriesInstanceUID"].str[:2]
+    index["position"] = index.groupby("SeriesInstanceUID")["z"].rank(method="first") - 1
+    length = index.groupby("SeriesInstanceUID")["z"].transform("size")
+    index["relative_position"] = index["position"] / (length - 1)
+    return index
+
+
+def test_series_rows_follow_z_and_splits_take_whole_series():
+    index = index_of({"P1_b": [3.0, 1.0, 2.0], "P1_a": [10.0, 5.0], "P2_c": [7.0]})
+    got = series_rows(index)
+    assert [r.tolist() for r in got] == [[4, 3], [1, 2, 0], [5]]  # by UID, then by z
+    sampled = pd.DataFrame({"PatientID": ["P1"]})  # a split that drew one slice of P1
+    assert [r.tolist() for r in split_series(index, {"s": sampled})["s"]] == [[4, 3], [1, 2, 0]]
+    inputs = series_inputs(np.ones((6, 2), np.float32), index)
+    assert inputs.shape == (6, 3) and inputs[0, 2] == 1.0 and inputs[1, 2] == 0.0
+
+
+def test_batches_pad_and_mask_every_series():
+    values = np.arange(10, dtype=np.float32).reshape(10, 1) + 1
+    series = [np.array([0, 1, 2]), np.array([5]), np.array([9, 8])]
+    x, mask = pad(series, values)
+    assert x[:, :, 0].tolist() == [[1, 2, 3], [6, 0, 0], [10, 9, 0]]
+    assert mask.tolist() == [[1, 1, 1], [1, 0, 0], [1, 1, 0]]
+    batches = SeriesBatches(values, values, series, batch_size=2, seed=0)
+    seen = [int(m) for i in range(len(batches)) for m in batches[i][2].sum(axis=1)]
+    assert len(batches) == 2 and sorted(seen) == [1, 2, 3]
+    assert {batches[i][0].shape[1] for i in range(2)} == {3}, "one shape for Keras"
+    assert pad(series, values, 5)[1].sum(axis=1).tolist() == [3, 1, 2]
+
+
+def test_a_series_prediction_does_not_depend_on_its_batch():
+    """The mask keeps padding out of the backward GRU: alone or beside a longer series, the
+    same probabilities."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(40, 5)).astype(np.float32)
+    model = build_sequence(sequence_spec(units=4), 5, np.zeros(5), np.ones(5))
+    short, long = np.arange(0, 6), np.arange(6, 40)
+    alone = predict_series(model, inputs, [short])[short]
+    beside = predict_series(model, inputs, [short, long])[short]
+    np.testing.assert_allclose(alone, beside, rtol=1e-5, atol=1e-6)
+    assert predict_series(model, inputs, [short])[long].sum() == 0, "rows in no series stay 0"
+
+
+def test_learns_what_no_single_slice_shows(tmp_path):
+    """Each slice's label is whether its *previous* slice's feature is positive: no per-slice
+    model can beat chance, the series model must read its neighbours."""
+    from ich.eval.metrics import roc_auc
+
+    rng = np.random.default_rng(1)
+    n_series, length = 160, 12
+    feature = rng.normal(size=(n_series * length, 1)).astype(np.float32)
+    labels = np.zeros((len(feature), len(LABELS)), np.float32)
+    series = [np.arange(k * length, (k + 1) * length) for k in range(n_series)]
+    for rows in series:
+        labels[rows[1:], :] = (feature[rows[:-1], 0] > 0)[:, None]
+    inputs = np.concatenate([feature, np.zeros_like(feature)], axis=1)
+    spec = sequence_spec(units=8, dropout=0.0, epochs=25, batch_size=16, learning_rate=0.01)
+    model, summary = train_sequence(
+        spec, inputs, labels, series[:120], series[120:], tmp_path / "history.csv"
+    )
+    held = np.concatenate(series[120:])
+    p = predict_series(model, inputs, series[120:])[held]
+    assert roc_auc(labels[held, 0], feature[held, 0]) < 0.6, "the slice itself says nothing"
+    assert roc_auc(labels[held, 0], p[:, 0]) > 0.95
+    assert summary["train_series"] == 120 and (tmp_path / "history.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["cnn", "mlp"])
+def test_embedding_is_the_heads_input(name):
+    """Features x the last layer's weights, through a sigmoid, give the model's probabilities."""
+    import keras
+
+    from ich.model.embedding import embed_index
+    from ich.model.networks import build
+
+    keras.utils.set_random_seed(0)
+    spec = train_spec(model=name, cnn={"filters": [4, 8]})
+    stats = 16 * 16 * 3 if name == "mlp" else 3  # the seed's MLP standardises per pixel
+    model = build(spec, (16, 16, 3), np.full(stats, 100.0), np.full(stats, 900.0))
+    images = np.random.default_rng(0).integers(0, 255, (7, 16, 16, 3), dtype=np.uint8)
+    index = index_of({"P1_a": [1.0, 2.0, 3.0], "P1_b": [4.0, 5.0, 6.0]})  # row 6: rejected
+    features, probs = embed_index(model, {"context": False}, images, index)
+    kernel, bias = (np.asarray(w) for w in model.layers[-1].weights)
+    head = 1 / (1 + np.exp(-(features[:6] @ kernel + bias)))
+    np.testing.assert_allclose(head, probs[:6], atol=1e-5)
+    np.testing.assert_allclose(probs[:6], model.predict(images[:6], verbose=0), atol=1e-6)
+    assert not features[6].any() and features.shape[0] == 7
