@@ -45,13 +45,15 @@ def load_card(model_path: Path, name: str) -> dict:
     return json.loads(path.read_text())
 
 
-def predict_files(model, prep: dict, files: list[Path], sequence=None):
+def predict_files(model, prep: dict, files: list[Path], sequence=None, card: dict | None = None):
     """(index with one row per usable slice, probabilities (n, 6) on the natural scale, as
-    evaluate scores them, rejected files). Without a `sequence` model, the slice model's."""
+    evaluate scores them, rejected files). With a `sequence` model and its `card`, the chain's;
+    without, the slice model's own."""
     settings = Settings(prep["resolution"], tuple(tuple(w) for w in prep["windows"]))
     images, rows, rejected = load_images(files, settings)
     index = index_frame(rows)
-    features, raw = embed_index(model, prep, images, index)
+    flip = sequence is not None and (card or {}).get("embed", {}).get("flip", False)
+    features, raw = embed_index(model, prep, images, index, flip)
     at = index["row"].to_numpy()
     if sequence is None:
         probs = natural_scale(raw[at].astype(np.float64), prep)

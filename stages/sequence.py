@@ -36,7 +36,8 @@ def main() -> None:
     p_val = predict_series(model, inputs, series["val"])[val_rows]
     slice_card = json.loads(paths.SLICE_CARD.read_text())
     p_val_slice = natural_scale(np.load(paths.SLICE_PROBS)[val_rows].astype(np.float64), slice_card)
-    write_json(paths.SEQUENCE_CARD, sequence_card(slice_card, labels[val_rows], p_val))
+    embed = json.loads(paths.EMBED_SETTINGS.read_text())
+    write_json(paths.SEQUENCE_CARD, sequence_card(slice_card, embed, labels[val_rows], p_val))
     # every slice of the val patients' series, at natural prevalence: the figure a grouped
     # cross-validation (sample.cv_fold) compares
     val = {

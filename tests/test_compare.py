@@ -44,3 +44,12 @@ def test_rows_sorted_by_auc_with_differing_params_only():
     assert "train.dropout" in lines[0] and "train.seed" not in lines[0]
     assert lines[2].startswith("| exp-a | 0.5 | 0.900 [0.850, 0.950] | 0.2000 | 0.3000 / 0.2500")
     assert lines[-1].startswith("| exp-b")
+
+
+def test_unfinished_experiments_are_left_out():
+    """`dvc exp show` gives a running experiment its baseline's metrics: they are not its own."""
+    done = {"executor": {"state": "success"}, "revs": [entry("e1", "done", 0.5, 0.9)]}
+    running = {"executor": {"state": "running"}, "revs": [entry("e2", "running", 0.1, 0.8)]}
+    queued = {"executor": {"state": "queued"}, "revs": [entry("e3", "queued", 0.2, 0.8)]}
+    shown = [entry("abcdef123456", "main", 0.3, 0.8, [done, running, queued])]
+    assert [r.name for r in collect(shown)] == ["abcdef1", "done"]

@@ -12,6 +12,7 @@ import yaml
 from ich.data.extract import ExtractSpec
 from ich.data.splits import SampleSpec
 from ich.eval.evaluation import EvaluateSpec
+from ich.model.embedding import EmbedSpec
 from ich.model.sequence import SequenceSpec
 from ich.model.training import TrainSpec
 from ich.pipeline.params import ParamError, section
@@ -23,6 +24,7 @@ SPECS = {
     "extract": ExtractSpec,
     "sample": SampleSpec,
     "train": TrainSpec,
+    "embed": EmbedSpec,
     "sequence": SequenceSpec,
     "evaluate": EvaluateSpec,
 }

@@ -38,7 +38,11 @@ def model_dir(tmp_path_factory):
     (root / "sequence").mkdir()
     sequence = build_sequence(sequence_spec(units=4), 8 + 1, np.zeros(9), np.ones(9))
     sequence.save(root / "sequence" / "model.keras")
-    card = {"prior": {s: 0.1 for s in LABELS}, "thresholds": {s: 0.45 for s in LABELS}}
+    card = {
+        "embed": {"flip": True},
+        "prior": {s: 0.1 for s in LABELS},
+        "thresholds": {s: 0.45 for s in LABELS},
+    }
     (root / "sequence" / "card.json").write_text(json.dumps(card))
     prep = {
         "resolution": 24,
@@ -123,7 +127,7 @@ def test_same_numbers_as_evaluate_and_corrupt_file_reported(
     run_predict([str(folder), *models(model_dir), "--out", str(out)])
     sub = pd.read_csv(out).set_index("ID")["Label"]
     sequence = keras.saving.load_model(model_dir / "sequence" / "model.keras", compile=False)
-    features, _ = embed_index(model, {"context": True}, images, index)
+    features, _ = embed_index(model, {"context": True}, images, index, flip=True)
     p = predict_series(sequence, series_inputs(features, index), series_rows(index))
     for image_id, row in zip(index["ID"], index["row"], strict=True):
         for j, s in enumerate(LABELS):

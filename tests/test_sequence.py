@@ -109,3 +109,21 @@ def test_embedding_is_the_heads_input(name):
     np.testing.assert_allclose(head, probs[:6], atol=1e-5)
     np.testing.assert_allclose(probs[:6], model.predict(images[:6], verbose=0), atol=1e-6)
     assert not features[6].any() and features.shape[0] == 7
+
+
+def test_flip_is_the_mean_over_the_slice_and_its_mirror():
+    import keras
+
+    from ich.model.embedding import embed_index
+    from ich.model.networks import build
+
+    keras.utils.set_random_seed(0)
+    model = build(train_spec(cnn={"filters": [4, 8]}), (16, 16, 3), np.full(3, 99.0), np.ones(3))
+    images = np.random.default_rng(1).integers(0, 255, (6, 16, 16, 3), dtype=np.uint8)
+    index = index_of({"P1_a": [1.0, 2.0, 3.0], "P1_b": [4.0, 5.0, 6.0]})
+    plain = embed_index(model, {}, images, index)
+    mirrored = embed_index(model, {}, np.ascontiguousarray(images[:, :, ::-1]), index)
+    flipped = embed_index(model, {}, images, index, flip=True)
+    for got, a, b in zip(flipped, plain, mirrored, strict=True):
+        np.testing.assert_allclose(got, (a + b) / 2, atol=1e-6)
+    assert not np.allclose(flipped[0], plain[0], atol=1e-4), "the mirror does change them"

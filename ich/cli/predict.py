@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if use_sequence:
         sequence = keras.saving.load_model(args.sequence, compile=False)
         card = load_card(args.sequence, "card.json")
-    index, probs, rejected = predict_files(model, prep, files, sequence)
+    index, probs, rejected = predict_files(model, prep, files, sequence, card)
     order = pd.read_csv(args.sample_submission)["ID"] if args.sample_submission else None
     if order is not None and not args.allow_missing:
         check_coverage(index["ID"], order)

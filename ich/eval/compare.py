@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ich.rsna import SHORT, SUBTYPES
+
+UNFINISHED = ("queued", "running", "failed")
 
 
 @dataclass
@@ -13,6 +15,7 @@ class Row:
     params: dict
     headline: dict  # metrics/holdout.json
     rev: str = "workspace"  # the git revision (an experiment's commit) its outputs are at
+    metrics: dict = field(default_factory=dict)  # every metrics file: path -> its data
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:
@@ -28,19 +31,23 @@ def _flatten(d: dict, prefix: str = "") -> dict:
 
 def _row(entry: dict, name: str) -> Row | None:
     data = entry.get("data") or {}
-    headline = ((data.get("metrics") or {}).get("metrics/holdout.json") or {}).get("data")
+    metrics = {f: (m or {}).get("data") or {} for f, m in (data.get("metrics") or {}).items()}
+    headline = metrics.get("metrics/holdout.json")
     params = ((data.get("params") or {}).get("params.yaml") or {}).get("data") or {}
-    return Row(name, _flatten(params), headline, entry["rev"]) if headline else None
+    return Row(name, _flatten(params), headline, entry["rev"], metrics) if headline else None
 
 
 def collect(shown: list[dict]) -> list[Row]:
-    """The workspace, the commit(s) shown and every experiment on top of them."""
+    """The workspace, the commit(s) shown and every finished experiment on top of them."""
     rows = []
     for entry in shown:
         base = _row(entry, "workspace" if entry["rev"] == "workspace" else entry["rev"][:7])
         if base:
             rows.append(base)
         for exp in entry.get("experiments") or []:
+            # a running or queued experiment shows its baseline's metrics: not its own yet
+            if (exp.get("executor") or {}).get("state") in UNFINISHED:
+                continue
             for rev in exp.get("revs") or []:
                 row = _row(rev, rev.get("name") or rev["rev"][:7])
                 if row:

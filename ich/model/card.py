@@ -43,12 +43,14 @@ def model_card(
     }
 
 
-def sequence_card(slice_card: dict, y_val: np.ndarray, p_val: np.ndarray) -> dict:
-    """The series model's card: its outputs are on the natural scale already (it is trained on
-    whole series), so only the operating points, chosen on val like the slice model's, and the
-    natural prior (predict's fallback for unreadable files)."""
+def sequence_card(slice_card: dict, embed: dict, y_val: np.ndarray, p_val: np.ndarray) -> dict:
+    """The series model's card: how its features were computed (`embed`'s settings), and, as
+    its outputs are on the natural scale already (it is trained on whole series), only the
+    operating points, chosen on val like the slice model's, and the natural prior (predict's
+    fallback for unreadable files)."""
     target = slice_card["target_sensitivity"]
     return {
+        "embed": embed,
         "prior": slice_card["prior"],
         "target_sensitivity": target,
         "thresholds": operating_points(y_val, p_val, target),

@@ -36,6 +36,7 @@ TRAIN_PLOTS = Path("plots/train")
 EMBEDDINGS = Path("data/embeddings")
 FEATURES = EMBEDDINGS / "features.npy"
 SLICE_PROBS = EMBEDDINGS / "slice_probs.npy"
+EMBED_SETTINGS = EMBEDDINGS / "settings.json"  # how they were computed (predict repeats it)
 
 # sequence: the series-level model on those features, and its card
 SEQUENCE_MODELS = Path("models/sequence")

@@ -1,0 +1,53 @@
+"""Grouped cross-validation: the experiments that set `sample.cv_fold`, compared fold by fold.
+
+Run the folds as experiments, one training seed per fold, e.g. for two resolutions:
+
+    for k in 0 1 2; do for r in 64 128; do
+      dvc exp run --queue -n cv-r$r-f$k -S sample.cv_fold=$k -S train.seed=$((k+1)) \\
+        -S sequence.seed=$((k+1)) -S extract.resolution=$r
+    done; done; dvc queue start
+
+then `python -m ich crossval` prints (and writes) each configuration's val weighted log loss
+over its folds, and each configuration minus the best, fold by fold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+from pathlib import Path
+
+from ich.errors import InputError
+from ich.pipeline import paths
+
+
+def add_parser(commands) -> None:
+    ap = commands.add_parser(
+        "crossval",
+        help="cross-validation folds compared",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--out", type=Path, default=paths.REPORTS / "crossval.md")
+    ap.add_argument("--all-commits", action="store_true", help="folds on earlier commits too")
+    ap.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ich.eval.compare import collect
+    from ich.eval.crossval import folds, table
+
+    cmd = ["dvc", "exp", "show", "--json", *(["--all-commits"] if args.all_commits else [])]
+    raw = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    found = folds(collect(json.loads(raw[raw.index("[") :])))
+    if not found:
+        raise InputError("no experiment sets sample.cv_fold yet (see `python -m ich crossval -h`)")
+    text = (
+        "# Grouped cross-validation (val weighted log loss, mean [min, max] over folds)\n\n"
+        + table(found)
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(text)
+    return 0
