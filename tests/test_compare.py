@@ -42,7 +42,9 @@ def test_rows_sorted_by_auc_with_differing_params_only():
     text = table(rows)
     lines = text.splitlines()
     assert "train.dropout" in lines[0] and "train.seed" not in lines[0]
-    assert lines[2].startswith("| exp-a | 0.5 | 0.900 [0.850, 0.950] | 0.2000 | 0.3000 / 0.2500")
+    assert lines[2].startswith(
+        "| exp-a | 0.5 | 0.900 [0.850, 0.950] | 0.2000 | - | 0.3000 / 0.2500"
+    )
     assert lines[-1].startswith("| exp-b")
 
 
@@ -53,3 +55,12 @@ def test_unfinished_experiments_are_left_out():
     queued = {"executor": {"state": "queued"}, "revs": [entry("e3", "queued", 0.2, 0.8)]}
     shown = [entry("abcdef123456", "main", 0.3, 0.8, [done, running, queued])]
     assert [r.name for r in collect(shown)] == ["abcdef1", "done"]
+
+
+def test_the_slice_model_and_the_paired_interval_are_shown_when_there():
+    shown = [entry("abcdef123456", "main", 0.3, 0.8)]
+    headline = shown[0]["data"]["metrics"]["metrics/holdout.json"]["data"]
+    headline["weighted_log_loss"]["slice_model"] = 0.25
+    headline["sequence_minus_slice_ci95"] = {"low": -0.08, "high": -0.02}
+    line = table(collect(shown)).splitlines()[2]
+    assert "| 0.2000 | 0.2500 ([-0.0800, -0.0200]) | 0.3000 / 0.2500 |" in line

@@ -69,6 +69,7 @@ def table(rows: list[Row], params: list[str] | None = None) -> str:
         *differing,
         "AUC any [95% CI]",
         "weighted log loss",
+        "slice model's (series - slice, 95% CI)",
         "prior / position baseline",
         *(f"{SHORT[s]} AUC" for s in SUBTYPES),
     ]
@@ -82,11 +83,21 @@ def table(rows: list[Row], params: list[str] | None = None) -> str:
             *(str(r.params.get(k, "-")) for k in differing),
             f"{_fmt(auc.get('any'))} [{_fmt(ci.get('low'))}, {_fmt(ci.get('high'))}]",
             _fmt(wll.get("model"), 4),
+            _versus_slice(wll, r.headline.get("sequence_minus_slice_ci95")),
             f"{_fmt(wll.get('prior'), 4)} / {_fmt(wll.get('position'), 4)}",
             *(_fmt(auc.get(s)) for s in SUBTYPES),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _versus_slice(wll: dict, interval: dict | None) -> str:
+    """The slice model's weighted log loss and the paired interval of the series model minus
+    it; `-` for runs from before the series model."""
+    if "slice_model" not in wll:
+        return "-"
+    ci = interval or {}
+    return f"{wll['slice_model']:.4f} ([{ci.get('low', 0):+.4f}, {ci.get('high', 0):+.4f}])"
 
 
 def _ci(d: dict, digits: int = 3) -> str:
