@@ -41,3 +41,13 @@ def test_a_fold_without_val_scores_is_left_out():
     old = row("old", 0, 64, 0.2, 0.2)
     old.metrics = {}
     assert folds([old]) == []
+
+
+def test_a_named_reference_replaces_the_best():
+    rows = [
+        *(row(f"a{k}", k, 64, 0.20, 0.25) for k in range(2)),
+        *(row(f"b{k}", k, 128, 0.15, 0.18) for k in range(2)),
+    ]
+    lines = table(folds(rows), reference="a1").splitlines()
+    assert "minus a1's" in lines[-5]
+    assert lines[-1] == "| 128 | 2 | -0.0500 [-0.0500, -0.0500], 2/2 below 0 |"

@@ -31,6 +31,9 @@ def add_parser(commands) -> None:
     )
     ap.add_argument("--out", type=Path, default=paths.REPORTS / "crossval.md")
     ap.add_argument("--all-commits", action="store_true", help="folds on earlier commits too")
+    ap.add_argument(
+        "--reference", metavar="NAME", help="pair with this fold's configuration (default: best)"
+    )
     ap.set_defaults(run=run)
 
 
@@ -45,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("no experiment sets sample.cv_fold yet (see `python -m ich crossval -h`)")
     text = (
         "# Grouped cross-validation (val weighted log loss, mean [min, max] over folds)\n\n"
-        + table(found)
+        + table(found, args.reference)
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ich.errors import InputError
 from ich.eval.compare import Row
 
 VARYING = ("sample.cv_fold", "train.seed", "sequence.seed")
@@ -56,9 +57,10 @@ def _signed(values) -> str:
     return f"{v.mean():+.4f} [{v.min():+.4f}, {v.max():+.4f}], {below}/{len(v)} below 0"
 
 
-def table(found: list[Fold]) -> str:
+def table(found: list[Fold], reference: str | None = None) -> str:
     """Markdown: per configuration (params that differ between them), its folds' val scores as
-    mean [min, max]; then each configuration minus the best, fold by fold."""
+    mean [min, max]; then each configuration minus the best (or minus the configuration of the
+    experiment named `reference`), fold by fold."""
     groups: dict[tuple, dict[int, Fold]] = {}
     for f in found:
         groups.setdefault(f.config, {})[f.fold] = f
@@ -84,11 +86,16 @@ def table(found: list[Fold]) -> str:
             )
             + " |"
         )
-    best = groups[ranked[0]]
-    lines += ["", "Each configuration minus the best, fold by fold (series model, val):", ""]
+    base = ranked[0]
+    if reference is not None:
+        base = next((f.config for f in found if f.name == reference), None)
+        if base is None:
+            raise InputError(f"--reference {reference}: no such cross-validation fold")
+    best, label = groups[base], "the best" if reference is None else f"{reference}'s"
+    lines += ["", f"Each configuration minus {label}, fold by fold (series model, val):", ""]
     lines += ["| " + " | ".join([*differing, "folds paired", "difference"]) + " |"]
     lines += ["|" + "---|" * (len(differing) + 2)]
-    for config in ranked[1:]:
+    for config in (c for c in ranked if c != base):
         shared = sorted(set(groups[config]) & set(best))
         if not shared:
             continue
