@@ -45,7 +45,7 @@ def test_batches_pad_and_mask_every_series():
     batches = SeriesBatches(values, values, series, batch_size=2, seed=0)
     seen = [int(m) for i in range(len(batches)) for m in batches[i][2].sum(axis=1)]
     assert len(batches) == 2 and sorted(seen) == [1, 2, 3]
-    assert {batches[i][0].shape[1] for i in range(2)} == {3}, "one shape for Keras"
+    assert {batches[i][0][0].shape[1] for i in range(2)} == {3}, "one shape for Keras"
     assert pad(series, values, 5)[1].sum(axis=1).tolist() == [3, 1, 2]
 
 

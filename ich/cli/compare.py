@@ -36,6 +36,16 @@ def add_parser(commands) -> None:
     ap.set_defaults(run=run)
 
 
+def experiments(all_commits: bool) -> list:
+    """`dvc exp show --json` as rows (ich.eval.compare.Row): the workspace, the commit(s) and
+    every finished experiment."""
+    from ich.eval.compare import collect
+
+    cmd = ["dvc", "exp", "show", "--json", *(["--all-commits"] if all_commits else [])]
+    raw = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return collect(json.loads(raw[raw.index("[") :]))  # past any warning DVC prints first
+
+
 def predictions(rev: str):
     """An experiment's holdout predictions, read through DVC from its commit."""
     import pandas as pd
@@ -60,12 +70,10 @@ def pairs_to_show(rows: list, reference: str | None) -> list[tuple]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ich.eval.compare import collect, paired_table, table
+    from ich.eval.compare import paired_table, table
     from ich.eval.paired import NotPaired, compare_predictions
 
-    cmd = ["dvc", "exp", "show", "--json", *(["--all-commits"] if args.all_commits else [])]
-    raw = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rows = collect(json.loads(raw[raw.index("[") :]))
+    rows = experiments(args.all_commits)
     if args.only:
         rows = [r for r in rows if r.name in args.only]
     if not rows:

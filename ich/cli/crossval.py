@@ -14,8 +14,6 @@ over its folds, and each configuration minus the best, fold by fold.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 from pathlib import Path
 
 from ich.errors import InputError
@@ -38,12 +36,10 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ich.eval.compare import collect
+    from ich.cli.compare import experiments
     from ich.eval.crossval import folds, table
 
-    cmd = ["dvc", "exp", "show", "--json", *(["--all-commits"] if args.all_commits else [])]
-    raw = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    found = folds(collect(json.loads(raw[raw.index("[") :])))
+    found = folds(experiments(args.all_commits))
     if not found:
         raise InputError("no experiment sets sample.cv_fold yet (see `python -m ich crossval -h`)")
     text = (

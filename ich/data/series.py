@@ -51,9 +51,10 @@ def pad(
 
 
 class SeriesBatches(keras.utils.PyDataset):
-    """(inputs, labels, mask) batches of whole series; reshuffled every epoch when `seed` is
-    given. The mask is the sample weight: padded slices count 0. Every batch is padded to the
-    longest series of all (Keras fixes a dataset's shapes from its first batch)."""
+    """((inputs, mask), labels, mask) batches of whole series, as the series model's `fit`
+    takes them; reshuffled every epoch when `seed` is given. The mask is both a model input
+    and the sample weight: padded slices count 0. Every batch is padded to the longest series
+    of all (Keras fixes a dataset's shapes from its first batch)."""
 
     def __init__(
         self,
@@ -80,7 +81,7 @@ class SeriesBatches(keras.utils.PyDataset):
         batch = [self.series[k] for k in picked]
         x, mask = pad(batch, self.inputs, self.length)
         y, _ = pad(batch, self.labels, self.length)
-        return x, y, mask
+        return (x, mask), y, mask
 
     def on_epoch_end(self) -> None:
         if self.rng is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ich.pipeline.paths import HOLDOUT_METRICS
 from ich.rsna import SHORT, SUBTYPES
 
 UNFINISHED = ("queued", "running", "failed")
@@ -32,7 +33,7 @@ def _flatten(d: dict, prefix: str = "") -> dict:
 def _row(entry: dict, name: str) -> Row | None:
     data = entry.get("data") or {}
     metrics = {f: (m or {}).get("data") or {} for f, m in (data.get("metrics") or {}).items()}
-    headline = metrics.get("metrics/holdout.json")
+    headline = metrics.get(HOLDOUT_METRICS.as_posix())
     params = ((data.get("params") or {}).get("params.yaml") or {}).get("data") or {}
     return Row(name, _flatten(params), headline, entry["rev"], metrics) if headline else None
 

@@ -17,9 +17,9 @@ import numpy as np
 
 from ich.errors import InputError
 from ich.eval.compare import Row
+from ich.pipeline.paths import SEQUENCE_METRICS
 
 VARYING = ("sample.cv_fold", "train.seed", "sequence.seed")
-SEQUENCE_METRICS = "metrics/sequence.json"
 
 
 @dataclass
@@ -36,7 +36,7 @@ def folds(rows: list[Row]) -> list[Fold]:
     """The experiments that are cross-validation folds (sample.cv_fold set, val scores saved)."""
     out = []
     for r in rows:
-        val = (r.metrics.get(SEQUENCE_METRICS) or {}).get("val_weighted_log_loss") or {}
+        val = (r.metrics.get(SEQUENCE_METRICS.as_posix()) or {}).get("val_weighted_log_loss") or {}
         fold = r.params.get("sample.cv_fold")
         if fold is None or "sequence" not in val:
             continue

@@ -50,14 +50,6 @@ def build_sequence(spec: SequenceSpec, width: int, mean: np.ndarray, var: np.nda
     return keras.Model([x_in, mask_in], out, name="sequence")
 
 
-class _Packed(SeriesBatches):
-    """SeriesBatches as Keras's fit takes them: ((inputs, mask), labels, mask)."""
-
-    def __getitem__(self, i: int):
-        x, y, mask = super().__getitem__(i)
-        return (x, mask), y, mask
-
-
 def train_sequence(
     spec: SequenceSpec,
     inputs: np.ndarray,
@@ -78,8 +70,8 @@ def train_sequence(
         weighted_metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
     )
     hist = model.fit(
-        _Packed(inputs, labels, train_series, spec.batch_size, spec.seed),
-        validation_data=_Packed(inputs, labels, val_series, spec.batch_size),
+        SeriesBatches(inputs, labels, train_series, spec.batch_size, spec.seed),
+        validation_data=SeriesBatches(inputs, labels, val_series, spec.batch_size),
         epochs=spec.epochs,
         callbacks=fit_callbacks(history_csv, spec.patience),
         verbose=2,

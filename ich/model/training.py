@@ -101,7 +101,6 @@ def train(
     )
     h = hist.history
     summary = {
-        "epochs_run": len(h["loss"]),
         "parameters": int(model.count_params()),
         "train_images": int(len(train_split)),
         "val_images": int(len(val_split)),
