@@ -14,7 +14,7 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from ich.data.extract import ExtractSpec, Settings, extract, summarise, write_outputs  # noqa: E402
+from ich.data.extract import ExtractSpec, extract, summarise, write_outputs  # noqa: E402
 from ich.data.manifest import manifest_path, verify  # noqa: E402
 from ich.files import write_json  # noqa: E402
 from ich.jobs import worker_count  # noqa: E402
@@ -29,7 +29,7 @@ def main() -> None:
     args = ap.parse_args()
     p = params.load()
     spec = params.section(p, "extract", ExtractSpec)
-    settings = Settings(spec.resolution, spec.windows, shard_size=max(1, args.shard_size))
+    settings = spec.settings(shard_size=max(1, args.shard_size))
     manifest = manifest_path(params.get(p, "data.dicom_dir"))
     dicom_dir = params.existing_path(p, "data.dicom_dir", Path.is_dir)
     verify(dicom_dir, manifest)

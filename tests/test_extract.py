@@ -273,7 +273,7 @@ def test_sigkilled_run_resumes_to_the_same_bytes(tmp_path, tiny_dataset):
         extract._shard_job = slow
         extract.extract({ids!r}, Path({str(tiny_dataset[0] / "stage_2_train")!r}),
                         Path({str(out / "images.npy")!r}),
-                        extract.Settings(32, ((40, 80), (80, 200), (600, 2800)), 7), 1)
+                        extract.Settings(32, ((40, 80), (80, 200), (600, 2800)), shard_size=7), 1)
     """)
     proc = subprocess.Popen([sys.executable, "-c", driver], cwd=str(Path(__file__).parents[1]))
     work = tmp_path / "out" / "images.npy.partial"
@@ -293,7 +293,7 @@ def float_route(ds, s: extract.Settings) -> np.ndarray:
     from ich.data.image import preprocess
     from ich.dicom.read import stored_pixels, to_hu
 
-    return preprocess(to_hu(stored_pixels(ds), ds), s.resolution, list(s.windows))
+    return preprocess(to_hu(stored_pixels(ds), ds), s.resolution, list(s.windows), s.window_at)
 
 
 @pytest.mark.parametrize("which", ["fixture", "synthetic"])
@@ -308,14 +308,14 @@ def test_integer_route_gives_the_float_routes_bytes(which, request, tiny_dataset
         folder = tiny_dataset[0] / "stage_2_train"
         files = [p for p in sorted(folder.glob("*.dcm")) if p.stem != "ID_6431af929"]
     taken = 0
-    for resolution in (16, 64, 128):
-        s = extract.Settings(resolution, SETTINGS.windows)
+    for resolution, window_at in ((16, None), (64, None), (128, None), (64, 256), (128, 512)):
+        s = extract.Settings(resolution, SETTINGS.windows, window_at)
         for path in files:
             ds = read_dataset(path)
             taken += hu_codes(stored_pixels(ds), ds) is not None
             expected = float_route(ds, s)  # first: preprocessed consumes the read buffer
             assert np.array_equal(extract.preprocessed(ds, s), expected), (path.name, s)
-    assert taken == 3 * len(files), "every RSNA encoding qualifies for the integer route"
+    assert taken == 5 * len(files), "every RSNA encoding qualifies for the integer route"
 
 
 @pytest.mark.parametrize(

@@ -43,3 +43,41 @@ def test_window_and_preprocess_shape():
     assert out[..., 0].tolist() == [[0, 0, 128, 255, 255]]
     x = preprocess(np.zeros((512, 512), np.float32), 32, [(40, 80), (600, 2800)])
     assert x.shape == (32, 32, 2) and x.dtype == np.uint8
+
+
+def test_shrink_bytes_is_the_rounded_block_mean():
+    """Whole blocks: the nearest byte to each block's mean (numpy float64 as the reference);
+    other ratios keep the mean."""
+    from ich.data.image import shrink_bytes
+
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    means = img.reshape(16, 4, 16, 4, 3).astype(np.float64).mean(axis=(1, 3))
+    out = shrink_bytes(img, 16)
+    assert out.dtype == np.uint8 and out.shape == (16, 16, 3)
+    assert np.abs(out - means).max() <= 0.5
+    odd = shrink_bytes(img, 10)
+    assert odd.shape == (10, 10, 3)
+    assert np.allclose(odd.mean(axis=(0, 1)), img.mean(axis=(0, 1)), atol=1)
+
+
+def test_windowing_first_keeps_a_thin_rim_beside_bone():
+    """A 2-pixel rim of blood (60 HU) between bone and brain, at 1/8 resolution: averaged as HU
+    first, bone makes the mixed pixel white in the brain window with or without the rim;
+    windowed first, the rim still brightens it."""
+
+    def head(rim_hu: float) -> np.ndarray:
+        hu = np.full((64, 64), 35.0, np.float32)  # brain
+        hu[:, :6] = 1500.0  # bone
+        hu[:, 6:8] = rim_hu  # a rim of blood, or brain
+        return hu
+
+    def rim_contrast(window_at: int | None) -> int:
+        with_rim = preprocess(head(60.0), 8, [(40, 80)], window_at)
+        without = preprocess(head(35.0), 8, [(40, 80)], window_at)
+        return int(with_rim[:, 0, 0].astype(int).mean() - without[:, 0, 0].astype(int).mean())
+
+    assert rim_contrast(None) == 0, "averaged first, the rim vanishes into the bone"
+    assert rim_contrast(64) >= 15, "windowed first, the rim survives"
+    same = preprocess(head(60.0), 8, [(40, 80)], 8), preprocess(head(60.0), 8, [(40, 80)])
+    assert np.array_equal(*same), "windowed at the output resolution: today's route"

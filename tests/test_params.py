@@ -48,6 +48,12 @@ def test_every_section_of_the_default_params_is_valid(project_params):
         ("extract", "windows", [[40, 0]], r"extract.windows\[0\]\[1\] = 0: must be > 0$"),
         ("extract", "windows", [[40]], r"extract.windows\[0\] = \[40\]: too few values$"),
         ("extract", "windows", [], r"extract.windows = \[\]: expected at least 1 value\(s\)$"),
+        (
+            "extract",
+            "window_at",
+            64,
+            r"extract.window_at = 64: must be at least extract.resolution \(\d+\) or null$",
+        ),
         ("sample", "positive_ratio", 1.5, "sample.positive_ratio = 1.5: must be <= 1$"),
         ("sample", "holdout_fraction", 0, "sample.holdout_fraction = 0: must be > 0$"),
         ("sample", "n_train", -5, "sample.n_train = -5: must be >= 1$"),

@@ -19,7 +19,8 @@ from ich.model.sequence import build_sequence, predict_series
 from ich.rsna import LABELS
 from tests.conftest import sequence_spec, train_spec
 
-SETTINGS = Settings(resolution=24, windows=((40, 80), (80, 200)), shard_size=16)
+# Windowed at 48 px first: predict must take `window_at` from the card as extract does.
+SETTINGS = Settings(resolution=24, windows=((40, 80), (80, 200)), window_at=48, shard_size=16)
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,7 @@ def model_dir(tmp_path_factory):
     prep = {
         "resolution": 24,
         "windows": [[40, 80], [80, 200]],
+        "window_at": 48,
         "context": True,
         "prior": {s: 0.1 for s in LABELS},
         "train_prior": {s: 0.4 for s in LABELS},

@@ -21,9 +21,9 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
-from ich.data.image import code_windows, into, preprocess
+from ich.data.image import code_windows, into, preprocess, shrink_bytes
 from ich.dicom.read import (
     Unusable,
     hu_codes,
@@ -47,11 +47,13 @@ INDEX_COLUMNS = ["row", "ID", "PatientID", "StudyInstanceUID", "SeriesInstanceUI
 class Settings:
     resolution: int
     windows: tuple[tuple[float, float], ...]
+    window_at: int | None = None  # window at this resolution, then average (None: at resolution)
     shard_size: int = 2048
 
     def key(self, ids: list[str], dicom_dir: Path) -> str:
         """Identity of a run: a partial result is reused only for the same inputs and settings."""
-        h = hashlib.sha256(json.dumps([self.resolution, self.windows, str(dicom_dir)]).encode())
+        settings = [self.resolution, self.windows, self.window_at, str(dicom_dir)]
+        h = hashlib.sha256(json.dumps(settings).encode())
         h.update("\n".join(ids).encode())
         return h.hexdigest()[:16]
 
@@ -61,7 +63,19 @@ class ExtractSpec(Spec):
 
     resolution: int = Field(ge=8, le=1024)  # output images are resolution x resolution
     windows: tuple[Window, ...] = Field(min_length=1)  # [center, width] in HU, one channel each
+    window_at: int | None = Field(le=1024)  # window at this resolution, then area-average
     max_rejected_fraction: Fraction
+
+    @field_validator("window_at")
+    @classmethod
+    def _not_below_resolution(cls, at: int | None, info: ValidationInfo) -> int | None:
+        resolution = info.data.get("resolution")
+        if at is not None and resolution is not None and at < resolution:
+            raise ValueError(f"must be at least extract.resolution ({resolution}) or null")
+        return at
+
+    def settings(self, shard_size: int = 2048) -> Settings:
+        return Settings(self.resolution, self.windows, self.window_at, shard_size)
 
 
 class TooManyRejected(InputError):
@@ -112,16 +126,20 @@ def preprocessed(ds, s: Settings, out: np.ndarray | None = None) -> np.ndarray:
     `out` if given).
 
     Square images with whole blocks (every 512x512 RSNA slice) take the integer route: HU codes,
-    exact block sums, a lookup table of windowed bytes. The rest take the float route. Both give
-    the same bytes for the same HU (tests check it). The pixel buffer of a fast-read header is
-    reused as work space: read the slice again to use its pixels after this."""
+    exact block sums, a lookup table of windowed bytes (then, with `window_at`, exact sums of
+    those bytes). The rest take the float route. Both give the same bytes for the same HU
+    (tests check it). The pixel buffer of a fast-read header is reused as work space: read the
+    slice again to use its pixels after this."""
     pixels = stored_pixels(ds)
     n_rows, n_cols = pixels.shape
-    if n_rows == n_cols and n_rows % s.resolution == 0 and n_rows // s.resolution <= 64:
+    at = s.window_at or s.resolution
+    if n_rows == n_cols and n_rows % at == 0 and n_rows // at <= 64 and at % s.resolution == 0:
         codes = hu_codes(pixels, ds, in_place=pixels.flags.writeable)
         if codes is not None:
-            return code_windows(n_rows, s.resolution, s.windows)(codes, out)
-    return into(out, preprocess(to_hu(pixels, ds), s.resolution, s.windows))
+            if at == s.resolution:
+                return code_windows(n_rows, at, s.windows)(codes, out)
+            return into(out, shrink_bytes(code_windows(n_rows, at, s.windows)(codes), s.resolution))
+    return into(out, preprocess(to_hu(pixels, ds), s.resolution, s.windows, s.window_at))
 
 
 def _marker(work: Path, k: int) -> Path:
@@ -285,5 +303,9 @@ def write_outputs(
     # What a model trained on these images must be fed: travels with it to `predict`.
     write_json(
         preprocessing_json,
-        {"resolution": s.resolution, "windows": [list(w) for w in s.windows]},
+        {
+            "resolution": s.resolution,
+            "windows": [list(w) for w in s.windows],
+            "window_at": s.window_at,
+        },
     )
