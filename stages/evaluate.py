@@ -12,10 +12,9 @@ import keras
 import numpy as np
 import pandas as pd
 
-from ich.data.inputs import neighbour_rows
 from ich.data.series import series_inputs, split_series
-from ich.eval.evaluation import EvaluateSpec, evaluate, headline, saliency_examples
-from ich.eval.plots import holdout_plots, saliency_grid
+from ich.eval.evaluation import EvaluateSpec, evaluate, headline
+from ich.eval.plots import holdout_plots
 from ich.files import write_csv, write_json
 from ich.model.inference import natural_scale
 from ich.model.sequence import predict_series
@@ -49,15 +48,7 @@ def main() -> None:
     )
     write_csv(paths.PREDICTIONS / "holdout.csv", preds)
     y = holdout[list(LABELS)].to_numpy(np.float64)
-    plots = paths.HOLDOUT_PLOTS
-    holdout_plots(y, p, plots, report["labels"]["any"]["threshold"])
-    # saliency explains the slice model: the series model sees features, not pixels
-    model = keras.saving.load_model(paths.SLICE_MODEL, compile=False)
-    images = np.load(paths.IMAGES, mmap_mode="r")
-    context = neighbour_rows(index) if slice_card["context"] else None
-    xs, maps, titles = saliency_examples(model, images, holdout, p_slice, context)
-    channels = len(slice_card["windows"])  # with context the centre slice's channels come second
-    saliency_grid(xs, maps, titles, plots / "saliency.png", channel=channels if context else 0)
+    holdout_plots(y, p, paths.HOLDOUT_PLOTS, report["labels"]["any"]["threshold"])
     m, s, b = report["model"], report["slice_model"], report["baselines"]
     print(
         f"holdout: AUC(any) {m['auc']['any']}, weighted log loss {m['weighted_log_loss']} "

@@ -104,7 +104,7 @@ def repo(tmp_path_factory) -> Path:
     out = sh(repo, "dvc", "repro")
     assert ran(out) == {
         *("synthesize", "montage", "labels", "extract", "sample"),
-        *("train", "embed", "sequence", "evaluate"),
+        *("train", "embed", "explain", "sequence", "evaluate"),
     }
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "baseline")
@@ -134,9 +134,17 @@ def test_status_clean_after_repro(repo):
     ("key", "value", "expected"),
     [
         ("sequence.units", 8, {"sequence", "evaluate"}),
-        ("train.dropout", [0.5, 0.5], {"train", "embed", "sequence", "evaluate"}),
-        ("sample.positive_ratio", 0.6, {"sample", "train", "embed", "sequence", "evaluate"}),
-        ("extract.resolution", 20, {"extract", "train", "embed", "sequence", "evaluate"}),
+        ("train.dropout", [0.5, 0.5], {"train", "embed", "explain", "sequence", "evaluate"}),
+        (
+            "sample.positive_ratio",
+            0.6,
+            {"sample", "train", "embed", "explain", "sequence", "evaluate"},
+        ),
+        (
+            "extract.resolution",
+            20,
+            {"extract", "train", "embed", "explain", "sequence", "evaluate"},
+        ),
     ],
 )
 def test_param_change_reruns_only_affected_stages(repo, key, value, expected):
@@ -155,14 +163,14 @@ def test_param_change_reruns_only_affected_stages(repo, key, value, expected):
 
 
 def test_code_edit_reruns_exactly_the_stages_that_import_it(repo):
-    """The holdout plotting code is imported by evaluate alone; the DICOM reader by extract and
-    montage (whose outputs do not change, so nothing after them reruns)."""
+    """The plotting code is imported by evaluate and explain alone; the DICOM reader by extract
+    and montage (whose outputs do not change, so nothing after them reruns)."""
     try:
         for path in ("ich/eval/plots.py", "ich/dicom/fast.py"):
             with (repo / path).open("a") as f:
                 f.write("# an edit\n")
         out = sh(repo, "dvc", "repro")
-        assert ran(out) == {"evaluate", "extract", "montage"}, out
+        assert ran(out) == {"evaluate", "explain", "extract", "montage"}, out
         assert "Stage 'train' didn't change, skipping" in out
     finally:
         restore(repo)

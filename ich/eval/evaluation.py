@@ -10,12 +10,10 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from ich.data.inputs import gather
 from ich.eval import metrics
 from ich.eval.baselines import position_baseline, prior_baseline
 from ich.eval.paired import paired
-from ich.model.saliency import occlusion_map
-from ich.rsna import LABELS, SUBTYPES
+from ich.rsna import LABELS
 from ich.spec import Count, Spec
 
 
@@ -148,18 +146,3 @@ def headline(report: dict) -> dict:
             "high": sequence["high"],
         },
     }
-
-
-def saliency_examples(
-    model, images, holdout: pd.DataFrame, p: np.ndarray, context, per_label: int = 2
-):
-    """For each subtype, the true positives the model ranks highest, with occlusion maps."""
-    xs, maps, titles = [], [], []
-    for i, s in enumerate(SUBTYPES):
-        hits = np.flatnonzero(holdout[s].to_numpy() == 1)
-        for k in hits[np.argsort(-p[hits, i])][:per_label]:
-            x = gather(images, holdout["row"].to_numpy()[[k]], context)[0]
-            xs.append(x)
-            maps.append(occlusion_map(model, x, i))
-            titles.append(f"{s} p={p[k, i]:.2f} {holdout['ID'].iloc[k]}")
-    return xs, maps, titles

@@ -38,6 +38,9 @@ FEATURES = EMBEDDINGS / "features.npy"
 SLICE_PROBS = EMBEDDINGS / "slice_probs.npy"
 EMBED_SETTINGS = EMBEDDINGS / "settings.json"  # how they were computed (predict repeats it)
 
+# explain: where the slice model finds its evidence on holdout slices
+SALIENCY = Path("plots/explain/saliency.png")
+
 # sequence: the series-level model on those features, and its card
 SEQUENCE_MODELS = Path("models/sequence")
 SEQUENCE_MODEL = SEQUENCE_MODELS / "model.keras"
