@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup repro manifest test test-fast lint deps compare predict montage bench-extract bench-synthesize bench-train clean
+.PHONY: setup repro manifest test test-fast lint deps compare predict montage bench-extract bench-synthesize bench-train bench-window-at clean
 
 $(VENV)/.installed: requirements.lock
 	python3 -m venv $(VENV)
@@ -56,6 +56,9 @@ bench-synthesize: setup
 
 bench-train: setup
 	python benchmarks/train_throughput.py
+
+bench-window-at: setup
+	python benchmarks/window_at.py
 
 clean:
 	rm -rf $(VENV)
