@@ -1,23 +1,22 @@
-"""Stage `evaluate`: both models + holdout -> metrics/holdout.json, reports/holdout.json, plots/.
+"""Stage `evaluate`: both models' holdout probabilities -> metrics/holdout.json,
+reports/holdout.json, plots/holdout/.
 
-The series model's predictions are the pipeline's; the slice model's, from `embed`, are scored
-beside them, so what the series model adds is one paired difference.
+The series model's predictions (from `sequence`) are the pipeline's; the slice model's (from
+`embed`) are scored beside them, so what the series model adds is one paired difference. It
+reads probabilities only: no model is loaded, so it takes seconds.
 """
 
 from __future__ import annotations
 
 import json
 
-import keras
 import numpy as np
 import pandas as pd
 
-from ich.data.series import series_inputs, split_series
 from ich.eval.evaluation import EvaluateSpec, evaluate, headline
 from ich.eval.plots import holdout_plots
 from ich.files import write_csv, write_json
 from ich.model.inference import natural_scale
-from ich.model.sequence import predict_series
 from ich.pipeline import params, paths
 from ich.pipeline.stage import run
 from ich.rsna import LABELS
@@ -25,17 +24,13 @@ from ich.rsna import LABELS
 
 def main() -> None:
     spec = params.section(params.load(), "evaluate", EvaluateSpec)
-    index = pd.read_csv(paths.INDEX)
     holdout = pd.read_csv(paths.SPLITS / "holdout.csv")
     train_pool = pd.read_csv(paths.SPLITS / "train_pool.csv")
     rows = holdout["row"].to_numpy()
     slice_card = json.loads(paths.SLICE_CARD.read_text())
     p_raw = np.load(paths.SLICE_PROBS)[rows].astype(np.float64)
     p_slice = natural_scale(p_raw, slice_card)
-    sequence = keras.saving.load_model(paths.SEQUENCE_MODEL, compile=False)
-    inputs = series_inputs(np.load(paths.FEATURES), index)
-    series = split_series(index, {"holdout": holdout})["holdout"]
-    p = predict_series(sequence, inputs, series)[rows]
+    p = np.load(paths.SERIES_PROBS)[rows].astype(np.float64)
     thresholds = json.loads(paths.SEQUENCE_CARD.read_text())["thresholds"]
     report = evaluate(holdout, p, p_slice, p_raw, train_pool, thresholds, spec)
     write_json(paths.HOLDOUT_REPORT, report)

@@ -1,4 +1,5 @@
-"""Stage `sequence`: slice features -> models/sequence/ (a series-level model and its card)."""
+"""Stage `sequence`: slice features -> models/sequence/ (a series-level model and its card) and
+data/sequence/probs.npy (its probabilities for every slice)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import json
 import numpy as np
 import pandas as pd
 
-from ich.data.series import row_labels, series_inputs, split_series
+from ich.data.series import row_labels, series_inputs, series_rows, split_series
 from ich.eval.metrics import LABEL_WEIGHTS, weighted_log_loss
-from ich.files import write_json
+from ich.files import write_json, write_npy
 from ich.model.card import sequence_card
 from ich.model.curves import training_curves
 from ich.model.inference import natural_scale
@@ -32,8 +33,11 @@ def main() -> None:
         spec, inputs, labels, series["train_pool"], series["val"], history
     )
     save(model, paths.SEQUENCE_MODEL)
+    # every series once, here, so that evaluate reads probabilities and needs no model
+    probs = predict_series(model, inputs, series_rows(index)).astype(np.float32)
+    write_npy(paths.SERIES_PROBS, probs)
     val_rows = np.concatenate(series["val"])
-    p_val = predict_series(model, inputs, series["val"])[val_rows]
+    p_val = probs[val_rows].astype(np.float64)
     slice_card = json.loads(paths.SLICE_CARD.read_text())
     p_val_slice = natural_scale(np.load(paths.SLICE_PROBS)[val_rows].astype(np.float64), slice_card)
     embed = json.loads(paths.EMBED_SETTINGS.read_text())

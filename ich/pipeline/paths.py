@@ -46,6 +46,7 @@ SEQUENCE_MODELS = Path("models/sequence")
 SEQUENCE_MODEL = SEQUENCE_MODELS / "model.keras"
 SEQUENCE_CARD = SEQUENCE_MODELS / "card.json"
 SEQUENCE_PLOTS = Path("plots/sequence")
+SERIES_PROBS = Path("data/sequence/probs.npy")  # its probabilities for every slice, by array row
 
 # evaluate
 PREDICTIONS = Path("data/predictions")
