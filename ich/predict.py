@@ -49,9 +49,7 @@ def predict_files(model, prep: dict, files: list[Path], sequence=None, card: dic
     """(index with one row per usable slice, probabilities (n, 6) on the natural scale, as
     evaluate scores them, rejected files). With a `sequence` model and its `card`, the chain's;
     without, the slice model's own."""
-    windows = tuple(tuple(w) for w in prep["windows"])
-    settings = Settings(prep["resolution"], windows, prep.get("window_at"))
-    images, rows, rejected = load_images(files, settings)
+    images, rows, rejected = load_images(files, Settings.from_card(prep))
     index = index_frame(rows)
     flip = sequence is not None and (card or {}).get("embed", {}).get("flip", False)
     features, raw = embed_index(model, prep, images, index, flip)

@@ -50,6 +50,20 @@ class Settings:
     window_at: int | None = None  # window at this resolution, then average (None: at resolution)
     shard_size: int = 2048
 
+    def card(self) -> dict:
+        """What a model trained on these images must be fed (travels with it to `predict`)."""
+        return {
+            "resolution": self.resolution,
+            "windows": [list(w) for w in self.windows],
+            "window_at": self.window_at,
+        }
+
+    @classmethod
+    def from_card(cls, card: dict) -> Settings:
+        """The settings a model's card names (cards from before `window_at`: None)."""
+        windows = tuple(tuple(w) for w in card["windows"])
+        return cls(card["resolution"], windows, card.get("window_at"))
+
     def key(self, ids: list[str], dicom_dir: Path) -> str:
         """Identity of a run: a partial result is reused only for the same inputs and settings."""
         settings = [self.resolution, self.windows, self.window_at, str(dicom_dir)]
@@ -74,7 +88,7 @@ class ExtractSpec(Spec):
             raise ValueError(f"must be at least extract.resolution ({resolution}) or null")
         return at
 
-    def settings(self, shard_size: int = 2048) -> Settings:
+    def settings(self, shard_size: int = Settings.shard_size) -> Settings:
         return Settings(self.resolution, self.windows, self.window_at, shard_size)
 
 
@@ -300,12 +314,4 @@ def write_outputs(
 ) -> None:
     write_csv(index_csv, index)
     write_csv(rejected_csv, rejected)
-    # What a model trained on these images must be fed: travels with it to `predict`.
-    write_json(
-        preprocessing_json,
-        {
-            "resolution": s.resolution,
-            "windows": [list(w) for w in s.windows],
-            "window_at": s.window_at,
-        },
-    )
+    write_json(preprocessing_json, s.card())

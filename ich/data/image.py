@@ -124,7 +124,7 @@ def code_windows(n: int, size: int, windows: tuple[tuple[float, float], ...]) ->
 
 def shrink_bytes(img: np.ndarray, size: int) -> np.ndarray:
     """(n, n, C) uint8 -> (size, size, C) uint8 by area averaging, rounded to the nearest byte.
-    Whole blocks sum exactly, so both routes of `windowed` share these bytes."""
+    Whole blocks sum exactly, so `preprocess` and extract's integer route share these bytes."""
     n, c = img.shape[0], img.shape[-1]
     if n == size:
         return img
