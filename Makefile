@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup repro manifest test test-fast lint deps compare predict montage bench-extract bench-synthesize bench-train bench-window-at clean
+.PHONY: setup repro manifest test test-fast lint deps compare predict montage bench-extract bench-synthesize bench-train bench-window-at bench-fuzz clean
 
 $(VENV)/.installed: requirements.lock
 	python3 -m venv $(VENV)
@@ -59,6 +59,9 @@ bench-train: setup
 
 bench-window-at: setup
 	python benchmarks/window_at.py
+
+bench-fuzz: setup
+	python benchmarks/fuzz.py
 
 clean:
 	rm -rf $(VENV)

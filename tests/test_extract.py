@@ -188,6 +188,27 @@ def test_interrupted_run_resumes_to_the_same_bytes(tmp_path, tiny_dataset, monke
     assert not (tmp_path / "out" / "images.npy.partial").exists()
 
 
+def test_a_partial_run_of_other_code_is_discarded(tmp_path, tiny_dataset, monkeypatch):
+    """Resuming after a reader fix must not mix the old reader's shards with the new one's."""
+    out = tmp_path / "out"
+    real_job = extract._shard_job
+
+    def dying_job(job):
+        if job[0] == 2:
+            raise KeyboardInterrupt
+        return real_job(job)
+
+    monkeypatch.setattr(extract, "_shard_job", dying_job)
+    with pytest.raises(KeyboardInterrupt):
+        run(tiny_dataset, out, 1)
+    assert len(list((out / "images.npy.partial").glob("shard_*.json"))) == 2
+    monkeypatch.setattr(extract, "code_version", lambda: "edited reader")
+    redone = []
+    monkeypatch.setattr(extract, "_shard_job", lambda job: redone.append(job[0]) or real_job(job))
+    run(tiny_dataset, out, 1)
+    assert sorted(redone) == list(range(len(redone))) and len(redone) > 2, "all redone"
+
+
 def test_fixture_series_has_plausible_hu(fixture_files):
     by_z = sorted((read_slice(p) for p in fixture_files), key=lambda s: s.z)
     for sl in by_z[8:24]:  # mid-series slices, through the brain

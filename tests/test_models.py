@@ -35,7 +35,7 @@ def test_builds_and_trains_a_step(name):
         model=name,
         dropout=[0.3, 0.2],
         cnn={"filters": [4, 8]},
-        augment={"flip": True, "rotation": 0.05, "shift": 0.05},
+        augment={"flip": True, "rotation": 0.05, "shift": 0.05, "zoom": 0.1},
     )
     # The statistics of the uint8 inputs below: unnormalised 0..255 inputs saturate the
     # sigmoids, and a saturated model does not move in one step.
@@ -49,6 +49,27 @@ def test_builds_and_trains_a_step(name):
     after = model.predict(x, verbose=0)
     assert before.shape == (8, 6) and not np.allclose(before, after)
     assert ((after >= 0) & (after <= 1)).all()
+
+
+def test_augmentation_moves_in_air_before_standardising():
+    """Zoom and rotation fill with 0, air in every window, on the bytes (filled after the
+    standardisation, the 0 would be the training mean: a grey frame no scan has); off at
+    inference."""
+    import keras
+
+    from ich.model.networks import augmentation
+
+    spec = train_spec(model="cnn", augment={"flip": False, "rotation": 0.1, "zoom": 0.4})
+    inputs = keras.Input((32, 32, 3))
+    aug = keras.Model(inputs, augmentation(inputs, spec))
+    x = np.full((16, 32, 32, 3), 200.0, np.float32)
+    y = np.asarray(aug(x, training=True))
+    corners = y[:, [0, 0, -1, -1], [0, -1, 0, -1]]
+    assert (corners == 0).any() and y.min() >= 0 and y.max() <= 200.0 + 1e-3
+    assert np.array_equal(np.asarray(aug(x, training=False)), x)
+    model = build(spec, (32, 32, 3), np.full(3, 100.0), np.full(3, 50.0**2))
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.index("RandomZoom") < kinds.index("Normalization")
 
 
 def test_weighted_bce_matches_rsna_weights():

@@ -225,6 +225,32 @@ def test_queued_sweep_gives_comparable_experiments(repo, tmp_path):
     assert names[0] in html and names[1] in html and "val_loss" in html
 
 
+def test_a_team_shares_through_a_dvc_remote_and_a_git_remote(repo, tmp_path):
+    """Push outputs and an experiment from one clone, pull them into a fresh one: there
+    nothing reruns, and the experiment is there to compare. (Runs after the sweep above,
+    whose experiments it shares; the DVC remote is a folder here, S3 or SSH alike.)"""
+    storage, origin, fresh = tmp_path / "storage", tmp_path / "origin.git", tmp_path / "fresh"
+    sh(tmp_path, "git", "init", "-q", "--bare", str(origin))
+    sh(repo, "git", "remote", "add", "origin", str(origin))
+    sh(repo, "dvc", "remote", "add", "--local", "-d", "team", str(storage))
+    sh(repo, "git", "push", "-q", "origin", "HEAD:refs/heads/main")
+    sh(repo, "dvc", "push")
+    shared = sh(repo, "dvc", "exp", "list", "--name-only").split()[0]
+    sh(repo, "dvc", "exp", "push", "origin", shared)
+    sh(tmp_path, "git", "clone", "-q", "-b", "main", str(origin), str(fresh))
+    sh(fresh, "dvc", "remote", "add", "--local", "-d", "team", str(storage))
+    sh(fresh, "dvc", "pull")
+    assert "up to date" in sh(fresh, "dvc", "status")
+    assert ran(sh(fresh, "dvc", "repro")) == set(), "a pulled project reruns nothing"
+    assert (fresh / "data" / "extracted" / "images.npy").read_bytes() == (
+        repo / "data" / "extracted" / "images.npy"
+    ).read_bytes()
+    sh(fresh, "dvc", "exp", "pull", "origin", shared)
+    assert shared in sh(fresh, "dvc", "exp", "list", "--name-only").split()
+    sh(fresh, "dvc", "exp", "apply", shared)  # its outputs come from the DVC remote
+    assert "up to date" in sh(fresh, "dvc", "status")
+
+
 def test_data_stages_byte_reproducible_on_fresh_clone(repo, tmp_path):
     clone = tmp_path / "clone"
     sh(tmp_path, "git", "clone", "-q", str(repo), str(clone))

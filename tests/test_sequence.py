@@ -127,3 +127,44 @@ def test_flip_is_the_mean_over_the_slice_and_its_mirror():
     for got, a, b in zip(flipped, plain, mirrored, strict=True):
         np.testing.assert_allclose(got, (a + b) / 2, atol=1e-6)
     assert not np.allclose(flipped[0], plain[0], atol=1e-4), "the mirror does change them"
+
+
+def test_sequence_cv_pairs_each_fold_seed_with_itself():
+    """`python -m ich sequence-cv`: the fold's params and the change are trained at the same
+    seeds, so an unchanged spec scores exactly the same and a real change does not."""
+    from ich.eval.sequence_cv import table, trials
+    from ich.eval.sequence_inputs import SequenceInputs
+
+    rng = np.random.default_rng(2)
+    index = index_of({f"P{k}_{s}": list(range(8)) for k in range(10, 30) for s in "a"})
+    features = rng.normal(size=(len(index), 3)).astype(np.float32)
+    labels = np.zeros((len(index), len(LABELS)), np.float32)
+    labels[:, :] = (features[:, :1] > 0.5).astype(np.float32)
+    rows = series_rows(index)
+    data = SequenceInputs(
+        index=index,
+        inputs=series_inputs(features, index),
+        labels=labels,
+        series={"train_pool": rows[:14], "val": rows[14:]},
+        slice_probs=np.full(labels.shape, 0.3),
+        slice_card={},
+    )
+    spec = sequence_spec(units=4, epochs=2, patience=0)
+    same = trials("f0", 0, data, spec, spec, seeds=2, recorded=0.5)
+    assert [t.seed for t in same] == [spec.seed, spec.seed + 100]
+    assert all(t.variant == t.baseline for t in same) and same[1].recorded is None
+    assert same[0].baseline != same[1].baseline, "a second seed is a second model"
+    wider = trials("f0", 0, data, spec, sequence_spec(units=8, epochs=2, patience=0), 1, None)
+    assert wider[0].variant != wider[0].baseline and wider[0].baseline == same[0].baseline
+    assert "0/2 below 0" in table(same, {"units": 4})
+
+
+def test_sequence_cv_changes_are_key_value():
+    from ich.cli.sequence_cv import parse_changes
+    from ich.errors import InputError
+
+    assert parse_changes(["units=64", "sequence.dropout=0.4"]) == {"units": 64, "dropout": 0.4}
+    with pytest.raises(InputError, match="KEY=VALUE"):
+        parse_changes(["units"])
+    with pytest.raises(InputError, match="at least one"):
+        parse_changes([])

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,11 +66,24 @@ class Settings:
         return cls(card["resolution"], windows, card.get("window_at"))
 
     def key(self, ids: list[str], dicom_dir: Path) -> str:
-        """Identity of a run: a partial result is reused only for the same inputs and settings."""
-        settings = [self.resolution, self.windows, self.window_at, str(dicom_dir)]
+        """Identity of a run: a partial result is reused only for the same inputs, settings and
+        decoding code (shards of an old reader are never mixed with a fixed one's)."""
+        settings = [self.resolution, self.windows, self.window_at, str(dicom_dir), code_version()]
         h = hashlib.sha256(json.dumps(settings).encode())
         h.update("\n".join(ids).encode())
         return h.hexdigest()[:16]
+
+
+# Every module that decides an extracted image's bytes (all imported by this one).
+CODE = ("ich.data.extract", "ich.data.image", "ich.dicom.read", "ich.dicom.fast", "ich.dicom.hu")
+
+
+def code_version() -> str:
+    """A hash of the source of the CODE modules."""
+    h = hashlib.sha256()
+    for name in CODE:
+        h.update(Path(sys.modules[name].__file__).read_bytes())
+    return h.hexdigest()[:16]
 
 
 class ExtractSpec(Spec):
@@ -113,8 +127,11 @@ def decode_into(
             if z != z:  # NaN: without a height the slice has no place among its neighbours
                 raise Unusable("no_position", "ImagePositionPatient missing or unreadable")
             preprocessed(ds, s, out=out[i])
-        except (Unusable, AttributeError, KeyError, TypeError, ValueError) as e:
-            if not isinstance(e, Unusable):  # a missing or malformed header value
+        except Exception as e:  # noqa: BLE001 - a corrupt file must reject itself, not stop the run
+            # pydicom converts values when they are first used, so a broken header can raise
+            # almost anything here (NotImplementedError for an unknown VR, OverflowError for
+            # 'inf', ...); whatever it is, it names this file only
+            if not isinstance(e, Unusable):
                 e = Unusable("bad_header", f"{type(e).__name__}: {e}")
             out[i] = 0
             rejected.append((image_id, str(path), e.reason, e.detail))

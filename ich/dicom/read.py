@@ -9,6 +9,8 @@ plugins that this project does not install.
 
 from __future__ import annotations
 
+import io
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,10 @@ NATIVE_SYNTAXES = {
     "1.2.840.10008.1.2.1": "<",  # explicit VR little endian
     "1.2.840.10008.1.2.2": ">",  # explicit VR big endian (retired)
 }
+
+# A CT slice is ~0.5 MB (768 x 768: 1.2 MB); a larger file is no slice, and is not read whole.
+MAX_FILE_BYTES = 64 * 2**20
+MAX_RESCALE = 1e5  # HU are within a few thousand: a slope or intercept beyond this is corrupt
 
 # Identifiers the pipeline keeps; nothing else from the header (names, dates) leaves this module.
 ID_TAGS = ("SOPInstanceUID", "PatientID", "StudyInstanceUID", "SeriesInstanceUID")
@@ -59,6 +65,12 @@ def _first(value) -> float:
 
 def read_dataset(path: Path | str, fast: bool = True):
     """The header and pixel bytes: the fast reader for the RSNA layout, pydicom otherwise."""
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError as e:
+        raise Unusable("missing_file", str(path)) from e
+    if size > MAX_FILE_BYTES:
+        raise Unusable("too_large", f"{size} bytes")
     if fast:
         try:
             return fast_reader.read(path)
@@ -67,7 +79,10 @@ def read_dataset(path: Path | str, fast: bool = True):
         except (fast_reader.NotSimple, struct.error, UnicodeDecodeError):
             pass  # anything unusual: let pydicom read (or reject) it
     try:
-        return pydicom.dcmread(path)
+        with open(path, "rb") as f:
+            # from memory: a corrupt length field then reads to the end of the file, where
+            # reading the file itself would first allocate the gigabytes it claims (measured)
+            return pydicom.dcmread(io.BytesIO(f.read()))
     except (InvalidDicomError, EOFError) as e:
         raise Unusable("not_dicom", str(e)) from e
     except FileNotFoundError as e:
@@ -90,13 +105,19 @@ def stored_pixels(ds) -> np.ndarray:
     rows, cols, bits_alloc = int(ds.Rows), int(ds.Columns), int(ds.BitsAllocated)
     if bits_alloc != 16:
         raise Unusable("unsupported_bits", f"BitsAllocated {bits_alloc}")
+    if rows < 1 or cols < 1:
+        raise Unusable("bad_size", f"{rows} x {cols}")
+    bits = int(ds.BitsStored)
+    if not 1 <= bits <= bits_alloc:
+        raise Unusable("unsupported_bits", f"BitsStored {bits}")
     raw = ds.PixelData
     if len(raw) < rows * cols * 2:
         raise Unusable("truncated_pixel_data", f"{len(raw)} of {rows * cols * 2} bytes")
+    if len(raw) > rows * cols * 2:  # the header and the pixels disagree: neither can be trusted
+        raise Unusable("pixel_data_size", f"{len(raw)} bytes for {rows} x {cols}")
     order = NATIVE_SYNTAXES[syntax]
     pixels = np.frombuffer(raw, np.dtype("u2").newbyteorder(order), rows * cols)
     pixels = pixels.reshape(rows, cols).astype(np.uint16, copy=False)  # native: copies if ">"
-    bits = int(ds.BitsStored)
     if int(ds.PixelRepresentation) == 1:
         if bits < 16:  # sign-extend from BitsStored; the shift drops the unused high bits
             return (pixels << np.uint16(16 - bits)).view(np.int16) >> (16 - bits)
@@ -107,7 +128,14 @@ def stored_pixels(ds) -> np.ndarray:
 
 
 def rescale(ds) -> tuple[float, float]:
-    return float(ds.get("RescaleSlope", 1) or 1), float(ds.get("RescaleIntercept", 0) or 0)
+    """(slope, intercept); Unusable unless both are finite, of a plausible size, slope > 0."""
+    slope, intercept = (
+        float(ds.get("RescaleSlope", 1) or 1),
+        float(ds.get("RescaleIntercept", 0) or 0),
+    )
+    if not (0 < slope <= MAX_RESCALE and abs(intercept) <= MAX_RESCALE):
+        raise Unusable("bad_rescale", f"slope {slope}, intercept {intercept}")
+    return slope, intercept
 
 
 def unwrap(pixels: np.ndarray, ds) -> np.ndarray:

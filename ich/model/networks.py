@@ -44,6 +44,7 @@ class AugmentSpec(Spec):
     flip: bool
     rotation: float = Field(ge=0, le=0.5)  # fraction of a full turn
     shift: float = Field(ge=0, le=0.5)  # fraction of the image
+    zoom: float = Field(ge=0, lt=1)  # scale by up to 1 -/+ zoom (pixel spacings differ)
 
 
 class ModelSpec(Spec):
@@ -83,8 +84,8 @@ def mlp(x, spec: ModelSpec, n_out: int, mean: np.ndarray, var: np.ndarray):
 
 def cnn(x, spec: ModelSpec, n_out: int, mean: np.ndarray, var: np.ndarray):
     """A compact CNN: (conv3x3 + BN + ReLU + maxpool) blocks, global average pooling."""
-    x = layers.Normalization(mean=mean.reshape(-1), variance=var.reshape(-1))(x)
     x = augmentation(x, spec)
+    x = layers.Normalization(mean=mean.reshape(-1), variance=var.reshape(-1))(x)
     for filters in spec.cnn.filters:
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         # momentum 0.9: moving statistics keep up within an epoch of ~100 steps (0.99 lagged and
@@ -98,7 +99,10 @@ def cnn(x, spec: ModelSpec, n_out: int, mean: np.ndarray, var: np.ndarray):
 
 
 def augmentation(x, spec: ModelSpec):
-    """Light, label-preserving augmentation; active in training only."""
+    """Light, label-preserving augmentation; active in training only. It runs on the windowed
+    bytes, before standardisation, so what it moves in from outside the image is 0: air in
+    every window. Zoom keeps the aspect; it stands for the spread of pixel spacings (0.29-0.98
+    mm in the real data, DOMAIN.md), which put the same head at different sizes in pixels."""
     a = spec.augment
     if a.flip:
         x = layers.RandomFlip("horizontal", seed=spec.seed)(x)
@@ -106,13 +110,15 @@ def augmentation(x, spec: ModelSpec):
         x = layers.RandomRotation(a.rotation, fill_mode="constant", seed=spec.seed + 1)(x)
     if a.shift:
         x = layers.RandomTranslation(a.shift, a.shift, fill_mode="constant", seed=spec.seed + 2)(x)
+    if a.zoom:
+        x = layers.RandomZoom((-a.zoom, a.zoom), fill_mode="constant", seed=spec.seed + 3)(x)
     return x
 
 
 def pretrained(x, spec: ModelSpec, n_out: int, mean: np.ndarray, var: np.ndarray):
     """A keras.applications backbone (ich.model.backbones) under a dropout and sigmoid head."""
-    x = layers.Normalization(mean=mean.reshape(-1), variance=var.reshape(-1))(x)
     x = augmentation(x, spec)
+    x = layers.Normalization(mean=mean.reshape(-1), variance=var.reshape(-1))(x)
     x = backbone(spec.model, tuple(x.shape[1:]), spec.weights)(x)
     x = layers.Dropout(spec.dropout[0], seed=spec.seed)(x)
     return layers.Dense(n_out, activation="sigmoid")(x)

@@ -57,6 +57,7 @@ def train_sequence(
     train_series: list[np.ndarray],
     val_series: list[np.ndarray],
     history_csv: Path,
+    verbose: int = 2,
 ) -> tuple[keras.Model, dict]:
     """Fit on `train_series` (array rows of each series, in z order), early-stopped on
     `val_series`; `inputs` and `labels` are indexed by array row."""
@@ -74,7 +75,7 @@ def train_sequence(
         validation_data=SeriesBatches(inputs, labels, val_series, spec.batch_size),
         epochs=spec.epochs,
         callbacks=fit_callbacks(history_csv, spec.patience),
-        verbose=2,
+        verbose=verbose,
     )
     return model, {
         "parameters": int(model.count_params()),
