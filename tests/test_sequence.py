@@ -129,17 +129,37 @@ def test_flip_is_the_mean_over_the_slice_and_its_mirror():
     assert not np.allclose(flipped[0], plain[0], atol=1e-4), "the mirror does change them"
 
 
-def test_sequence_cv_pairs_each_fold_seed_with_itself():
+def test_sequence_cv_pairs_each_fold_seed_with_itself(monkeypatch):
     """`python -m ich sequence-cv`: the fold's params and the change are trained at the same
-    seeds, so an unchanged spec scores exactly the same and a real change does not."""
-    from ich.eval.sequence_cv import table, trials
+    seeds, the fold's own seed first (the only one with a recorded score)."""
+    from ich.eval import sequence_cv
+
+    calls = []
+
+    def fake_score(data, spec):
+        calls.append((spec.units, spec.seed))
+        return spec.units / 100 + spec.seed / 1e5
+
+    monkeypatch.setattr(sequence_cv, "val_score", fake_score)
+    spec, wider = sequence_spec(units=4), sequence_spec(units=8)
+    got = sequence_cv.trials("f0", 0, None, spec, wider, seeds=2, recorded=0.5)
+    s = spec.seed
+    assert calls == [(4, s), (8, s), (4, s + 100), (8, s + 100)]
+    assert [t.recorded for t in got] == [0.5, None] and [t.seed for t in got] == [s, s + 100]
+    assert all(t.variant - t.baseline == pytest.approx(0.04) for t in got)
+    assert "0/2 below 0" in sequence_cv.table(got, {"units": 8})
+
+
+def test_sequence_cv_retrains_as_reproducibly_as_the_stage():
+    """The same spec and seed give the same score (what lets a retrained fold equal its
+    experiment's record); another seed gives another model."""
+    from ich.eval.sequence_cv import val_score
     from ich.eval.sequence_inputs import SequenceInputs
 
     rng = np.random.default_rng(2)
-    index = index_of({f"P{k}_{s}": list(range(8)) for k in range(10, 30) for s in "a"})
+    index = index_of({f"P{k}_a": list(range(8)) for k in range(10, 30)})
     features = rng.normal(size=(len(index), 3)).astype(np.float32)
-    labels = np.zeros((len(index), len(LABELS)), np.float32)
-    labels[:, :] = (features[:, :1] > 0.5).astype(np.float32)
+    labels = np.repeat((features[:, :1] > 0.5).astype(np.float32), len(LABELS), axis=1)
     rows = series_rows(index)
     data = SequenceInputs(
         index=index,
@@ -150,13 +170,9 @@ def test_sequence_cv_pairs_each_fold_seed_with_itself():
         slice_card={},
     )
     spec = sequence_spec(units=4, epochs=2, patience=0)
-    same = trials("f0", 0, data, spec, spec, seeds=2, recorded=0.5)
-    assert [t.seed for t in same] == [spec.seed, spec.seed + 100]
-    assert all(t.variant == t.baseline for t in same) and same[1].recorded is None
-    assert same[0].baseline != same[1].baseline, "a second seed is a second model"
-    wider = trials("f0", 0, data, spec, sequence_spec(units=8, epochs=2, patience=0), 1, None)
-    assert wider[0].variant != wider[0].baseline and wider[0].baseline == same[0].baseline
-    assert "0/2 below 0" in table(same, {"units": 4})
+    first = val_score(data, spec)
+    assert val_score(data, spec) == first
+    assert val_score(data, spec.model_copy(update={"seed": spec.seed + 100})) != first
 
 
 def test_sequence_cv_changes_are_key_value():
