@@ -1,6 +1,6 @@
 """Predicting new scans with the trained models: DICOM files -> per-slice probabilities.
 
-Decoding, windowing and resizing are extract's own (`load_images`); the resolution, windows and
+Decoding, windowing and resizing are extract's own (`extract_files`); the resolution, windows and
 context setting come from the `preprocessing.json` saved beside the slice model. The slice
 model's features then go through the series model, as in the pipeline (`embed`, `sequence`).
 """
@@ -8,12 +8,13 @@ model's features then go through the series model, as in the pipeline (`embed`, 
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ich.data.extract import Settings, index_frame, load_images
+from ich.data.extract import Settings, extract_files
 from ich.data.labels import long_format
 from ich.data.series import series_inputs, series_rows
 from ich.errors import InputError
@@ -45,20 +46,36 @@ def load_card(model_path: Path, name: str) -> dict:
     return json.loads(path.read_text())
 
 
-def predict_files(model, prep: dict, files: list[Path], sequence=None, card: dict | None = None):
-    """(index with one row per usable slice, probabilities (n, 6) on the natural scale, as
-    evaluate scores them, rejected files). With a `sequence` model and its `card`, the chain's;
-    without, the slice model's own."""
-    images, rows, rejected = load_images(files, Settings.from_card(prep))
-    index = index_frame(rows)
+def decode(files: list[Path], prep: dict, images: Path, workers: int = 1):
+    """(index of the usable slices, rejected files, their images memory-mapped from the file
+    `images`): decoded as `extract` does, sharded over `workers`, so memory stays bounded at
+    any number of files. Run it before loading Keras: the workers are forked."""
+    s = Settings.from_card(prep)
+    index, rejected = extract_files([str(f) for f in files], images, s, workers, desc="decode")
+    return index, rejected, np.load(images, mmap_mode="r")
+
+
+def predict_images(model, prep: dict, images, index, sequence=None, card: dict | None = None):
+    """Probabilities (len(index), 6) on the natural scale, as evaluate scores them: the slice
+    model's features batch by batch, then the series model's (with `sequence` and its `card`),
+    or the slice model's own."""
     flip = sequence is not None and (card or {}).get("embed", {}).get("flip", False)
     features, raw = embed_index(model, prep, images, index, flip)
     at = index["row"].to_numpy()
     if sequence is None:
-        probs = natural_scale(raw[at].astype(np.float64), prep)
-    else:
-        probs = predict_series(sequence, series_inputs(features, index), series_rows(index))[at]
-    rejected = pd.DataFrame(rejected, columns=["ID", "path", "reason", "detail"])
+        return natural_scale(raw[at].astype(np.float64), prep)
+    return predict_series(sequence, series_inputs(features, index), series_rows(index))[at]
+
+
+def predict_files(
+    model, prep: dict, files: list[Path], sequence=None, card: dict | None = None, workers=1
+):
+    """`decode` into a temporary folder, then `predict_images`: (index, probabilities,
+    rejected files)."""
+    with tempfile.TemporaryDirectory(prefix="ich-predict-") as tmp:
+        index, rejected, images = decode(files, prep, Path(tmp) / "images.npy", workers)
+        probs = predict_images(model, prep, images, index, sequence, card)
+        del images  # the map, before its folder goes
     return index, probs, rejected
 
 

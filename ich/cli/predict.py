@@ -31,6 +31,7 @@ def add_parser(commands) -> None:
     ap.add_argument(
         "--threshold", type=float, help="for --studies (default: the model's `any` threshold)"
     )
+    ap.add_argument("--workers", type=int, help="decoding processes (default: all cores)")
     ap.add_argument(
         "--allow-missing",
         action="store_true",
@@ -40,15 +41,18 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import keras
+    import tempfile
+
     import pandas as pd
 
     from ich.files import write_csv
+    from ich.jobs import worker_count
     from ich.predict import (
         check_coverage,
+        decode,
         find_dicoms,
         load_card,
-        predict_files,
+        predict_images,
         study_summary,
         submission,
     )
@@ -60,12 +64,18 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     files = find_dicoms(args.inputs)
     prep = load_card(args.model, "preprocessing.json")
-    model = keras.saving.load_model(args.model, compile=False)
-    sequence, card = None, prep
-    if use_sequence:
-        sequence = keras.saving.load_model(args.sequence, compile=False)
-        card = load_card(args.sequence, "card.json")
-    index, probs, rejected = predict_files(model, prep, files, sequence, card)
+    card = load_card(args.sequence, "card.json") if use_sequence else prep
+    with tempfile.TemporaryDirectory(prefix="ich-predict-") as tmp:
+        # decoded first, in forked workers, before Keras (and its threads) is loaded
+        index, rejected, images = decode(
+            files, prep, Path(tmp) / "images.npy", worker_count(args.workers)
+        )
+        import keras
+
+        model = keras.saving.load_model(args.model, compile=False)
+        sequence = keras.saving.load_model(args.sequence, compile=False) if use_sequence else None
+        probs = predict_images(model, prep, images, index, sequence, card)
+        del images
     order = pd.read_csv(args.sample_submission)["ID"] if args.sample_submission else None
     if order is not None and not args.allow_missing:
         check_coverage(index["ID"], order)

@@ -187,13 +187,12 @@ def _create_images(path: Path, n: int, s: Settings) -> None:
         f.truncate(f.tell() + n * s.resolution**2 * len(s.windows))
 
 
-def _shard_job(job: tuple[int, int, list[str], Path, Settings, Path, int]) -> int:
+def _shard_job(job: tuple[int, int, list[str], Settings, Path, int]) -> int:
     """Extract one shard and write its images into their rows of the shared images file (row
-    = position of the ID among all requested IDs; rejected IDs keep a blank row)."""
-    k, first_row, ids, dicom_dir, s, work, offset = job
-    folder = str(dicom_dir)  # plain strings: pathlib cost ~10 us a slice here (measured)
-    block = scratch(image_shape(len(ids), s), np.uint8)  # reused: no fresh pages per shard
-    kept, rows, rejected = decode_into([os.path.join(folder, f"{i}.dcm") for i in ids], s, block)
+    = position of the file among all requested files; rejected files keep a blank row)."""
+    k, first_row, files, s, work, offset = job
+    block = scratch(image_shape(len(files), s), np.uint8)  # reused: no fresh pages per shard
+    kept, rows, rejected = decode_into(files, s, block)
     fd = os.open(work / "images.npy", os.O_WRONLY)
     try:
         data, at = memoryview(block).cast("B"), offset + first_row * block[0].nbytes
@@ -207,7 +206,7 @@ def _shard_job(job: tuple[int, int, list[str], Path, Settings, Path, int]) -> in
     numbered = [[first_row + i, *r] for i, r in zip(kept, rows, strict=True)]
     tmp.write_text(json.dumps({"rows": numbered, "rejected": rejected}))
     os.replace(tmp, marker)
-    return len(ids)
+    return len(files)
 
 
 def prepare_work(work: Path, key: str, n: int, s: Settings) -> int:
@@ -245,23 +244,41 @@ def extract(
     unusable.
     """
     ids = sorted(ids)
+    folder = str(dicom_dir)  # plain strings: pathlib cost ~10 us a slice here (measured)
+    files = [os.path.join(folder, f"{i}.dcm") for i in ids]
+    key = settings.key(ids, dicom_dir)
+    return extract_files(files, images, settings, workers, max_rejected_fraction, key)
+
+
+def extract_files(
+    files: list[str],
+    images: Path,
+    settings: Settings,
+    workers: int,
+    max_rejected_fraction: float = 1.0,
+    key: str | None = None,
+    desc: str = "extract",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`extract` for any list of files (row i: files[i]), as `predict` decodes new scans:
+    sharded over the workers, into a file, so memory stays bounded at any count."""
+    key = key or settings.key(files, Path("."))
     work = images.with_name(images.name + ".partial")
-    offset = prepare_work(work, settings.key(ids, dicom_dir), len(ids), settings)
+    offset = prepare_work(work, key, len(files), settings)
     n = settings.shard_size
     todo = [
-        (k, i, ids[i : i + n], dicom_dir, settings, work, offset)
-        for k, i in enumerate(range(0, len(ids), n))
+        (k, i, files[i : i + n], settings, work, offset)
+        for k, i in enumerate(range(0, len(files), n))
         if not _marker(work, k).exists()
     ]
-    done = len(ids) - sum(len(j[2]) for j in todo)
-    with progress(total=len(ids), initial=done, unit="slice", desc="extract") as bar:
+    done = len(files) - sum(len(j[2]) for j in todo)
+    with progress(total=len(files), initial=done, unit="slice", desc=desc) as bar:
         for count in pool_map(_shard_job, todo, workers, ordered=False):
             bar.update(count)
-    metas = [json.loads(_marker(work, k).read_text()) for k in range(-(-len(ids) // n))]
+    metas = [json.loads(_marker(work, k).read_text()) for k in range(-(-len(files) // n))]
     rejected = pd.DataFrame(
         [r for m in metas for r in m["rejected"]], columns=["ID", "path", "reason", "detail"]
     )
-    check_rejected(rejected, len(ids), max_rejected_fraction, work / "rejected.csv")
+    check_rejected(rejected, len(files), max_rejected_fraction, work / "rejected.csv")
     os.replace(work / "images.npy", images)
     shutil.rmtree(work)
     return index_frame([r for m in metas for r in m["rows"]], numbered=True), rejected
