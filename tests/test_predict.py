@@ -169,3 +169,21 @@ def test_most_images_missing_is_an_error(tiny_dataset, model_dir, tmp_path, caps
     args = ["predict", str(one), *models(model_dir)]
     assert main([*args, "--sample-submission", str(sample), "--out", str(tmp_path / "s.csv")]) == 1
     assert "predicted 1 of the sample submission's" in capsys.readouterr().err
+
+
+def test_mapped_rows_read_what_the_file_holds(tmp_path):
+    """predict reads the decoded images a batch at a time through short-lived maps: the same
+    rows as the whole array, in any order, with neighbours' channels too."""
+    from ich.predict import MappedRows
+
+    images = np.random.default_rng(0).integers(0, 255, (50, 6, 6, 3), dtype=np.uint8)
+    np.save(tmp_path / "images.npy", images)
+    rows = MappedRows(tmp_path / "images.npy")
+    assert len(rows) == 50 and rows.shape == images.shape
+    for picked in (np.array([7]), np.array([49, 3, 20]), np.arange(10, 40)):
+        np.testing.assert_array_equal(rows[picked], images[picked])
+    prev, nxt = np.maximum(np.arange(50) - 1, 0), np.minimum(np.arange(50) + 1, 49)
+    picked = np.array([5, 30, 12])
+    np.testing.assert_array_equal(
+        gather(rows, picked, (prev, nxt)), gather(images, picked, (prev, nxt))
+    )
