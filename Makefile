@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup repro manifest test test-fast lint deps compare predict montage bench-extract bench-synthesize bench-train bench-window-at bench-fuzz clean
+.PHONY: setup repro manifest test test-fast lint deps compare predict montage bench-extract bench-synthesize bench-train bench-window-at bench-fuzz bench-predict clean
 
 $(VENV)/.installed: requirements.lock
 	python3 -m venv $(VENV)
@@ -62,6 +62,9 @@ bench-window-at: setup
 
 bench-fuzz: setup
 	python benchmarks/fuzz.py
+
+bench-predict: setup
+	python benchmarks/predict_memory.py
 
 clean:
 	rm -rf $(VENV)
