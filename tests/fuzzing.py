@@ -66,14 +66,20 @@ def header_bit_flip(data: bytes, rng: np.random.Generator) -> bytes:
     return bytes(out)
 
 
+def pick(data: bytes, rng: np.random.Generator) -> tuple[int, int, int, bytes, int, int]:
+    """One element of the file, at random."""
+    found = elements(data)
+    return found[int(rng.integers(len(found)))]
+
+
 def vr(data: bytes, rng: np.random.Generator) -> bytes:
-    pos = elements(data)[int(rng.integers(len(elements(data))))][0]
+    pos = pick(data, rng)[0]
     new = rng.choice([b"XX", b"\x00\x00", b"SQ", b"OB", b"UN", b"ZZ", rng.bytes(2)])
     return data[: pos + 4] + bytes(new) + data[pos + 6 :]
 
 
 def length(data: bytes, rng: np.random.Generator) -> bytes:
-    pos, _, _, vr_, start, old = elements(data)[int(rng.integers(len(elements(data))))]
+    pos, _, _, vr_, start, old = pick(data, rng)
     if vr_ in LONG_VRS:
         value = int(rng.choice(HUGE_LENGTHS + [old + 1, max(0, old - 2), 3]))
         return data[: pos + 8] + struct.pack("<I", value) + data[pos + 12 :]

@@ -46,7 +46,8 @@ def test_each_encoding_extracts_identically(tmp_path):
     ):
         path = tmp_path / f"ID_00000000{i}.dcm"
         write(path, header(path.stem, enc, icpt), encode(hu, enc, icpt))
-        images, rows, rejected = extract.load_images([path], SETTINGS)
+        images = np.empty(extract.image_shape(1, SETTINGS), np.uint8)
+        _, rows, rejected = extract.decode_into([path], SETTINGS, images)
         assert not rejected and len(rows) == 1
         arrays[(enc, icpt)] = images[0]
     first = next(iter(arrays.values()))

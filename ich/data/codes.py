@@ -18,19 +18,16 @@ import numpy as np
 
 from ich.data.image import (
     code_means,
-    into,
+    code_windows,
     pad_square,
     preprocess,
     resize_area,
     shrink_bytes,
-    window,
-    window_table,
 )
 from ich.dicom.hu import AIR_HU, CODE_MAX
 
 FIXED_POINT = 16  # sixteenths of a code, for images that do not sum exactly
 MAX_AREA = 16  # codes per stored value: 16 x 4095 < 65,536
-TABLE_AREA = 256  # beyond 16 x 16 codes per pixel a lookup table would pass 3 MB
 
 
 def exact(n_rows: int, n_cols: int, base: int) -> bool:
@@ -55,36 +52,24 @@ def from_hu(hu: np.ndarray, base: int) -> tuple[np.ndarray, int]:
     return np.rint(codes).astype(np.uint16), FIXED_POINT
 
 
-def block_sums_exact(sums: np.ndarray, k: int) -> np.ndarray:
-    """(m, m) sums -> (m / k, m / k) sums of k x k blocks, exact (uint32)."""
-    m = sums.shape[0] // k
-    return sums.reshape(m, k, m, k).sum(axis=(1, 3), dtype=np.uint32)
-
-
 def derive(
     sums: np.ndarray,
     area: int,
     resolution: int,
     windows: tuple[tuple[float, float], ...],
     window_at: int | None = None,
-    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """(base, base) stored sums of `area` codes each -> (resolution, resolution, C) uint8.
 
     Where the windowing grid (`window_at`, else the resolution) divides the base and the
-    resolution divides that grid: exact sums and the direct route's table, the same bytes. Any
-    other resolution (the seed's 50 or 75 px at a 256 base): the means are area-averaged from
-    the base in floats, which differs from averaging the native pixels at the skull's edges."""
+    resolution divides that grid: the direct route's integer machinery on the sums, the same
+    bytes. Any other resolution (the seed's 50 or 75 px at a 256 base): the means are
+    area-averaged from the base in floats, which differs from averaging the native pixels at
+    the skull's edges."""
     base = sums.shape[0]
     at = window_at or resolution
     if base % at or at % resolution:
         hu = code_means(sums.astype(np.float32), area)
-        return into(out, preprocess(hu, resolution, list(windows), window_at))
-    k = base // at
-    total = area * k * k
-    block = block_sums_exact(sums, k) if k > 1 else sums
-    if total <= TABLE_AREA:
-        windowed = np.take(window_table(total, tuple(windows)), block.astype(np.intp), axis=0)
-    else:
-        windowed = window(code_means(block.astype(np.float32), total), list(windows))
-    return into(out, shrink_bytes(windowed, resolution))
+        return preprocess(hu, resolution, list(windows), window_at)
+    windowed = code_windows(base, at, tuple(windows), area)(sums)
+    return shrink_bytes(windowed, resolution)

@@ -145,13 +145,6 @@ def image_shape(n: int, s: Settings) -> tuple[int, int, int, int]:
     return n, s.resolution, s.resolution, len(s.windows)
 
 
-def load_images(paths: list[Path] | list[str], s: Settings) -> tuple[np.ndarray, list, list]:
-    """The usable files' images (in order), their index rows, and the rejections."""
-    images = np.empty(image_shape(len(paths), s), np.uint8)
-    kept, rows, rejected = decode_into(paths, s, images)
-    return images[kept], rows, rejected
-
-
 def preprocessed(ds, s: Settings, out: np.ndarray | None = None) -> np.ndarray:
     """(resolution, resolution, C) uint8 windowed, area-averaged image of one slice (into
     `out` if given).
@@ -281,17 +274,13 @@ def extract_files(
     check_rejected(rejected, len(files), max_rejected_fraction, work / "rejected.csv")
     os.replace(work / "images.npy", images)
     shutil.rmtree(work)
-    return index_frame([r for m in metas for r in m["rows"]], numbered=True), rejected
+    return index_frame([r for m in metas for r in m["rows"]]), rejected
 
 
-def index_frame(rows: list, numbered: bool = False) -> pd.DataFrame:
-    """The index of `load_images` rows (led by their array row when `numbered`, else rows
-    0, 1, ...): array row, identifiers, z and position in the series."""
-    if numbered:
-        index = pd.DataFrame(rows, columns=INDEX_COLUMNS)
-    else:
-        index = pd.DataFrame(rows, columns=INDEX_COLUMNS[1:])
-        index.insert(0, "row", np.arange(len(index)))
+def index_frame(rows: list) -> pd.DataFrame:
+    """The index of the shards' rows (array row, identifiers, z), with each slice's position
+    in its series."""
+    index = pd.DataFrame(rows, columns=INDEX_COLUMNS)
     index["z"] = index["z"].astype(float)
     return add_positions(index)
 

@@ -93,18 +93,22 @@ def window_table(area: int, windows: tuple[tuple[float, float], ...]) -> np.ndar
 class CodeWindows:
     """The integer route for one image size, resolution and set of windows: (n, n) uint16 HU
     codes (0..4095) -> (size, size, C) uint8, the bytes `window(resize_area(hu))` gives. Its work
-    arrays are allocated once: per slice only the arithmetic is left (~60 us at 512 -> 64)."""
+    arrays are allocated once: per slice only the arithmetic is left (~60 us at 512 -> 64).
 
-    def __init__(self, n: int, size: int, windows: tuple[tuple[float, float], ...]):
+    With `unit` > 1 each input value is itself an exact sum of `unit` codes (the decoded base
+    grid of `ich.data.codes`): the sums go on, and the same table maps them."""
+
+    def __init__(self, n: int, size: int, windows: tuple[tuple[float, float], ...], unit: int = 1):
         b = n // size
-        self.blocks, self.windows, self.area = (size, b, n), windows, b * b
+        self.blocks, self.windows, self.area = (size, b, n), windows, b * b * unit
         # Up to 16 codes sum without overflow in uint16 (16 * 4095 < 65536), twice as fast.
-        self.rows = np.empty((size, n), np.uint16 if b <= 16 else np.uint32)
+        fits = b * unit * CODE_MAX < 2**16
+        self.rows = np.empty((size, n), np.uint16 if fits else np.uint32)
         self.runs = np.empty((size * size, b), np.float32)  # sums below 2**24: exact
         self.ones, self.sums = np.ones(b, np.float32), np.empty((size, size), np.float32)
         self.index = np.empty((size, size), np.intp)
-        # Beyond 16 x 16 blocks the table would pass 3 MB: the means are windowed directly.
-        self.table = window_table(self.area, windows) if b <= 16 else None
+        # Beyond 256 codes a pixel the table would pass 3 MB: the means are windowed directly.
+        self.table = window_table(self.area, windows) if self.area <= 256 else None
 
     def __call__(self, codes: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         np.sum(codes.reshape(self.blocks), axis=1, dtype=self.rows.dtype, out=self.rows)
@@ -117,9 +121,12 @@ class CodeWindows:
 
 
 @lru_cache(maxsize=8)
-def code_windows(n: int, size: int, windows: tuple[tuple[float, float], ...]) -> CodeWindows:
-    """The integer route for n x n codes to size x size (n a multiple of size, n // size <= 64)."""
-    return CodeWindows(n, size, windows)
+def code_windows(
+    n: int, size: int, windows: tuple[tuple[float, float], ...], unit: int = 1
+) -> CodeWindows:
+    """The integer route for n x n codes (or sums of `unit` codes) to size x size (n a multiple
+    of size, n // size <= 64)."""
+    return CodeWindows(n, size, windows, unit)
 
 
 def shrink_bytes(img: np.ndarray, size: int) -> np.ndarray:

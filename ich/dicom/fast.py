@@ -35,6 +35,8 @@ TAGS = {
     0x00281053: "RescaleSlope",
     0x7FE00010: "PixelData",
 }
+# A CT slice is ~0.5 MB (768 x 768: 1.2 MB); a larger file is no slice, and is not read whole.
+MAX_FILE_BYTES = 64 * 2**20
 _HEAD = struct.Struct("<HH2sH")
 _LONG = struct.Struct("<I")
 
@@ -122,6 +124,8 @@ def read(path: Path | str) -> FastHeader:
     fd = os.open(path, os.O_RDONLY)
     try:
         size = os.fstat(fd).st_size
+        if size > MAX_FILE_BYTES:
+            raise NotSimple(f"{size} bytes")  # the general reader rejects it by name
         if size > len(_buffer):
             _buffer = bytearray(size)
         view = memoryview(_buffer)[:size]

@@ -32,8 +32,6 @@ NATIVE_SYNTAXES = {
     "1.2.840.10008.1.2.2": ">",  # explicit VR big endian (retired)
 }
 
-# A CT slice is ~0.5 MB (768 x 768: 1.2 MB); a larger file is no slice, and is not read whole.
-MAX_FILE_BYTES = 64 * 2**20
 MAX_RESCALE = 1e5  # HU are within a few thousand: a slope or intercept beyond this is corrupt
 
 # Identifiers the pipeline keeps; nothing else from the header (names, dates) leaves this module.
@@ -65,12 +63,6 @@ def _first(value) -> float:
 
 def read_dataset(path: Path | str, fast: bool = True):
     """The header and pixel bytes: the fast reader for the RSNA layout, pydicom otherwise."""
-    try:
-        size = os.stat(path).st_size
-    except FileNotFoundError as e:
-        raise Unusable("missing_file", str(path)) from e
-    if size > MAX_FILE_BYTES:
-        raise Unusable("too_large", f"{size} bytes")
     if fast:
         try:
             return fast_reader.read(path)
@@ -80,9 +72,14 @@ def read_dataset(path: Path | str, fast: bool = True):
             pass  # anything unusual: let pydicom read (or reject) it
     try:
         with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > fast_reader.MAX_FILE_BYTES:
+                raise Unusable("too_large", f"{size} bytes")
             # from memory: a corrupt length field then reads to the end of the file, where
             # reading the file itself would first allocate the gigabytes it claims (measured)
             return pydicom.dcmread(io.BytesIO(f.read()))
+    except Unusable:
+        raise
     except (InvalidDicomError, EOFError) as e:
         raise Unusable("not_dicom", str(e)) from e
     except FileNotFoundError as e:
