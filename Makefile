@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup repro manifest test test-fast lint deps compare predict montage bench-extract bench-synthesize bench-train bench-window-at bench-fuzz bench-predict clean
+.PHONY: setup repro test test-fast lint deps compare predict montage bench-extract bench-synthesize bench-train bench-window-at bench-fuzz bench-predict bench-decode bench-predict-speed clean
 
 $(VENV)/.installed: requirements.lock
 	python3 -m venv $(VENV)
@@ -16,13 +16,9 @@ $(VENV)/.installed: requirements.lock
 setup: $(VENV)/.installed
 
 repro: setup
-	python -m ich manifest
 	dvc repro
 	python -m ich summary
 	python -m ich compare
-
-manifest: setup
-	python -m ich manifest
 
 test: setup
 	python -m pytest -q
@@ -65,6 +61,12 @@ bench-fuzz: setup
 
 bench-predict: setup
 	python benchmarks/predict_memory.py
+
+bench-predict-speed: setup
+	python benchmarks/predict_speed.py
+
+bench-decode: setup
+	python benchmarks/decode_once.py --bases 256,128
 
 clean:
 	rm -rf $(VENV)

@@ -1,6 +1,7 @@
-"""Extraction throughput on the same N synthetic 512x512 slices (issue 4's benchmark).
+"""Reading throughput on the same N synthetic 512x512 slices (issue 4's benchmark), now of the
+decode stage, the only one that reads DICOMs (its --resolution is the base grid).
 
-(a) the project's extract with 1 worker and with all workers;
+(a) the project's decode with 1 worker and with all workers;
 (b) the seed notebook's loop: dcmread + pixel_array + bilinear resize, one process;
 (c) the floor: raw bytes + int16 HU + area downsample in numpy, one process.
 
@@ -8,14 +9,14 @@ Every measurement runs in a fresh process, as a pipeline stage does (start-up an
 not timed), so that no variant inherits another's heap.
 The variants take turns in each round; one untimed warm-up round comes first. Prints images/s
 (medians) and the target ratios (medians of the per-round ratios, with their range).
-Usage: python benchmarks/extract_throughput.py [--patients 400] [--resolution 64] [--repeats 7]
+Usage: python benchmarks/extract_throughput.py [--patients 400] [--resolution 256] [--repeats 7]
 """
 
 from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the extract stage does
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the decode stage does
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
@@ -30,13 +31,11 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pydicom  # noqa: E402
 
-from ich.data.extract import Settings, extract  # noqa: E402
+from ich.data.decode import decode  # noqa: E402
 from ich.data.image import resize_area  # noqa: E402
 from ich.jobs import worker_count  # noqa: E402
 from ich.synthetic.cohort import CohortSpec, plan  # noqa: E402
 from ich.synthetic.dataset import render_all  # noqa: E402
-
-WINDOWS = ((40.0, 80.0), (80.0, 200.0), (600.0, 2800.0))
 
 
 def bilinear(img: np.ndarray, size: int) -> np.ndarray:
@@ -58,7 +57,7 @@ def seed_loop(files: list[Path], size: int) -> None:
 
 
 def floor_loop(files: list[Path], size: int) -> None:
-    """Only what extraction cannot skip, with the same I/O as extract (one reused buffer):
+    """Only what decoding cannot skip, with the same I/O as decode (one reused buffer):
     fresh 0.5 MB arrays per file ran 20-25% slower, and by how much depended on the state of
     the heap (measured)."""
     buffer, hu = bytearray(1 << 20), np.empty((512, 512), np.int16)
@@ -80,8 +79,8 @@ def floor_parallel(files: list[Path], size: int, workers: int) -> None:
 
 
 VARIANTS = {
-    "a1": "(a) extract, 1 worker",
-    "a_all": "(a) extract, all workers",
+    "a1": "(a) decode, 1 worker",
+    "a_all": "(a) decode, all workers",
     "b": "(b) seed loop",
     "c": "(c) numpy floor",
     "c_all": "(c) floor over all cores",
@@ -92,12 +91,12 @@ def run_variant(name: str, root: Path, resolution: int) -> float:
     """Seconds one variant takes on root/stage_2_train (in this process)."""
     files = sorted((root / "stage_2_train").glob("*.dcm"))
     ids, cores = [f.stem for f in files], worker_count()
-    settings = Settings(resolution, WINDOWS, shard_size=256)
     out = root / f"out_{name}"
     shutil.rmtree(out, ignore_errors=True)  # a real run starts without a previous output
+    folder, codes = root / "stage_2_train", out / "codes.npy"
     work = {
-        "a1": lambda: extract(ids, root / "stage_2_train", out / "images.npy", settings, 1),
-        "a_all": lambda: extract(ids, root / "stage_2_train", out / "images.npy", settings, cores),
+        "a1": lambda: decode(ids, folder, codes, resolution, 1, shard_size=256),
+        "a_all": lambda: decode(ids, folder, codes, resolution, cores, shard_size=256),
         "b": lambda: seed_loop(files, resolution),
         "c": lambda: floor_loop(files, resolution),
         "c_all": lambda: floor_parallel(files, resolution, cores),
@@ -139,7 +138,7 @@ def measure(root: Path, n: int, resolution: int, repeats: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--patients", type=int, default=400, help="30 slices each")
-    ap.add_argument("--resolution", type=int, default=64)
+    ap.add_argument("--resolution", type=int, default=256)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--data", type=Path, help="reuse a folder holding stage_2_train/ (no render)")
     ap.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)  # one measurement
@@ -159,7 +158,7 @@ def main() -> None:
         for f in (root / "stage_2_train").glob("*.dcm"):  # every variant reads from memory
             f.read_bytes()
         print(
-            f"{n} slices 512x512 -> {args.resolution}px x {len(WINDOWS)} windows; "
+            f"{n} slices 512x512 -> codes on a {args.resolution} px base; "
             f"{worker_count()} workers; {platform.processor() or platform.machine()}; "
             f"medians of {args.repeats} interleaved rounds, each variant in a fresh process"
         )

@@ -1,5 +1,5 @@
-"""The fuzz test at length: many mutated copies of real and synthetic slices through extract's
-decoding, each kept or rejected with a reason, none lost. Prints, per mutation, how many files
+"""The fuzz test at length: many mutated copies of real and synthetic slices through the
+decode, each kept or rejected with a reason, none lost. Prints, per mutation, how many files
 were kept and rejected (by reason), the slowest file and the peak memory allocated.
 
 The real slices are the fixture series (../shared/fixtures/rsna_stage2_test_series); the
@@ -15,26 +15,28 @@ import time
 import tracemalloc
 import warnings
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from ich.data.extract import Settings, decode_into
+from ich.data.decode import read_into, store_base
 from ich.synthetic.dataset import synthesize
 from tests.conftest import FIXTURE_DIR, TINY_SYNTH, tiny_spec
 from tests.fuzzing import MUTATIONS, mutants
 
-SETTINGS = Settings(64, ((40.0, 80.0), (80.0, 200.0), (600.0, 2800.0)), window_at=128)
+CONVERT = partial(store_base, 256)  # the decode stage's default base
 
 
 def run(files: list[Path]) -> tuple[int, Counter, float, float]:
     """(kept, rejections by reason, slowest file in s, peak MB); raises if a file is lost."""
-    out = np.empty((1, 64, 64, 3), np.uint8)
+    out = np.empty((1, 256, 256), np.uint16)
     kept, reasons, slowest = 0, Counter(), 0.0
     tracemalloc.start()
     for f in files:
         start = time.perf_counter()
-        k, _, rejected = decode_into([f], SETTINGS, out)
+        done = read_into([str(f)], CONVERT, out)
+        k, rejected = done["kept"], done["rejected"]
         slowest = max(slowest, time.perf_counter() - start)
         if len(k) + len(rejected) != 1:
             raise AssertionError(f"{f}: neither kept nor rejected")

@@ -1,7 +1,7 @@
 """Predicting new scans with the trained models: DICOM files -> per-slice probabilities.
 
-Decoding, windowing and resizing are extract's own (`extract_files`); the resolution, windows and
-context setting come from the `preprocessing.json` saved beside the slice model. The slice
+Decoding, windowing and resizing are the pipeline's own (`ich.data.scans`); the base grid,
+resolution and windows come from the `preprocessing.json` saved beside the slice model. The slice
 model's features then go through the series model, as in the pipeline (`embed`, `sequence`).
 """
 
@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ich.data.extract import Settings, extract_files
+from ich.data.extract import Settings
 from ich.data.labels import long_format
+from ich.data.scans import decode_images
 from ich.data.series import series_inputs, series_rows
 from ich.errors import InputError
 from ich.model.embedding import embed_index
@@ -74,11 +75,11 @@ class MappedRows:
 
 def decode(files: list[Path], prep: dict, images: Path, workers: int = 1):
     """(index of the usable slices, rejected files, their images read from the file `images`
-    batch by batch, `MappedRows`): decoded as `extract` does, sharded over `workers`, so
+    batch by batch, `MappedRows`): decoded as the pipeline does, sharded over `workers`, so
     memory stays bounded at any number of files. Run it before loading Keras: the workers are
     forked."""
     s = Settings.from_card(prep)
-    index, rejected = extract_files([str(f) for f in files], images, s, workers, desc="decode")
+    index, rejected = decode_images([str(f) for f in files], images, s, workers)
     return index, rejected, MappedRows(images)
 
 

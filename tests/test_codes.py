@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ich.data.codes import derive, exact, from_codes, from_hu
-from ich.data.extract import Settings, preprocessed
-from ich.dicom.read import hu_codes, read_dataset, stored_pixels, to_hu
+from ich.data.codes import LaneWindows, derive
+from ich.data.decode import to_base
+from ich.data.extract import Settings
+from ich.data.scans import preprocessed
+from ich.dicom.read import read_dataset
 
 WINDOWS = ((40.0, 80.0), (80.0, 200.0), (600.0, 2800.0))
 # (resolution, window_at): the default, the old default, small, coarse (no table), the base
@@ -17,13 +19,7 @@ DIVIDING = [(128, 256), (128, None), (64, None), (32, 64), (16, None), (256, Non
 
 def stored(path, base: int = 256) -> tuple[np.ndarray, int]:
     """What the decode stage keeps of one file."""
-    ds = read_dataset(path)
-    pixels = stored_pixels(ds)
-    if exact(*pixels.shape, base):
-        codes = hu_codes(pixels.copy(), ds)
-        if codes is not None:
-            return from_codes(codes, base)
-    return from_hu(to_hu(pixels, ds), base)
+    return to_base(read_dataset(path), base)
 
 
 def direct(path, resolution: int, window_at: int | None) -> np.ndarray:
@@ -67,3 +63,18 @@ def test_a_resolution_not_dividing_the_base_is_averaged_from_it(fixture_files):
     diff = np.abs(got.astype(int) - want)
     assert got.shape == want.shape == (50, 50, 3)
     assert np.median(diff) <= 1 and diff.mean() < 5  # identical nearly everywhere
+
+
+@pytest.mark.parametrize(("area", "sizes"), [(4, (128, 64, 16)), (9, (128, 32)), (16, (64,))])
+def test_lane_windows_round_as_shrink_bytes_does(area, sizes):
+    """Windowing every base pixel then averaging, all channels at once in 16-bit lanes: the
+    bytes of windowing channel by channel and `shrink_bytes` (ties to even included)."""
+    from ich.data.image import code_windows, shrink_bytes
+
+    rng = np.random.default_rng(area)
+    sums = rng.integers(0, 4095 * area, (256, 256), endpoint=True).astype(np.uint16)
+    sums[:8] = rng.integers(1000 * area, 1150 * area, (8, 256))  # brain window: many ties
+    for size in sizes:
+        assert LaneWindows.fits(256 // size, 3)
+        want = shrink_bytes(code_windows(256, 256, WINDOWS, area)(sums), size)
+        np.testing.assert_array_equal(derive(sums, area, size, WINDOWS, 256), want)

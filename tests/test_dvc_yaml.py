@@ -34,16 +34,16 @@ def test_a_removed_dependency_is_named_with_its_import_chain(tmp_path):
     shutil.copytree(ROOT / "ich", tmp_path / "ich", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "stages", tmp_path / "stages")
     text = (ROOT / "dvc.yaml").read_text()
-    # extract reads every RSNA pixel through the fast reader: drop it from extract's deps only
-    start = text.index("  extract:")
+    # decode reads every RSNA pixel through the fast reader: drop it from decode's deps only
+    start = text.index("  decode:")
     cut = text.index("      - ich/dicom/fast.py\n", start)
     (tmp_path / "dvc.yaml").write_text(
         text[:cut] + text[cut + len("      - ich/dicom/fast.py\n") :]
     )
     problems = deps.differences(tmp_path / "dvc.yaml", tmp_path)
     assert problems == [
-        "stage 'extract': dvc.yaml misses ich/dicom/fast.py (stages/extract.py -> "
-        "ich/data/extract.py -> ich/dicom/read.py -> ich/dicom/fast.py)"
+        "stage 'decode': dvc.yaml misses ich/dicom/fast.py (stages/decode.py -> "
+        "ich/data/decode.py -> ich/dicom/read.py -> ich/dicom/fast.py)"
     ]
     assert deps.write(tmp_path / "dvc.yaml", tmp_path)
     assert deps.differences(tmp_path / "dvc.yaml", tmp_path) == []
@@ -128,14 +128,15 @@ def test_param_paths_are_read_through_their_params():
                 assert key in spec["params"], f"stage '{stage}' reads ${{{key}}} without its param"
 
 
-def test_manifest_path_is_what_dvc_yaml_spells():
-    from ich.data.manifest import manifest_path
-
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    dicom_dir = params["data"]["dicom_dir"]
-    spelled = [d for d in entries(STAGES["extract"], "deps") if "${data.dicom_dir}" in d]
-    assert spelled == ["${data.dicom_dir}.manifest.csv"]
-    assert str(manifest_path(dicom_dir)) == spelled[0].replace("${data.dicom_dir}", dicom_dir)
+def test_only_the_decode_reads_dicoms():
+    """Resolution and windows experiments never touch the DICOMs: of the stages after the
+    manifest, only `decode` imports the DICOM reader or names the DICOM folder."""
+    for stage, spec in STAGES.items():
+        reads = any(p.startswith("ich/dicom/read") for p in entries(spec, "deps"))
+        named = "data.dicom_dir" in spec.get("params", [])
+        assert reads == (stage in {"decode", "montage"}), stage
+        assert named == (stage in {"manifest", "decode"}), stage
+    assert STAGES["manifest"].get("always_changed") is True
 
 
 def test_plots_draw_declared_outputs():

@@ -39,6 +39,15 @@ def ran(output: str) -> set[str]:
     return set(re.findall(r"Running stage '([\w-]+)'", output))
 
 
+def only_the_manifest_scan(repo: Path) -> None:
+    """`dvc status` of a project with nothing to redo: the manifest stage rescans the DICOM
+    folder on every run (always changed), nothing else is out of date."""
+    status = sh(repo, "dvc", "status")
+    assert "always changed" in status and re.findall(r"^(\w+):", status, re.M) == ["manifest"], (
+        status
+    )
+
+
 def set_param(repo: Path, key: str, value) -> None:
     params = yaml.safe_load((repo / "params.yaml").read_text())
     node = params
@@ -54,7 +63,7 @@ def restore(repo: Path) -> None:
     outputs from its cache."""
     sh(repo, "git", "reset", "-q", "--hard", "HEAD")  # dvc autostages: index too
     sh(repo, "dvc", "checkout", "--force")
-    assert "up to date" in sh(repo, "dvc", "status")
+    only_the_manifest_scan(repo)
 
 
 def baselines(repo: Path) -> str:
@@ -73,8 +82,8 @@ def tiny_params(repo: Path) -> None:
         "synthesize.profile": "custom",
         "synthesize.prevalence.epidural": 0.6,
         "synthesize.prevalence.subdural": 0.6,
+        "decode.max_rejected_fraction": 0.05,
         "extract.resolution": 16,
-        "extract.max_rejected_fraction": 0.05,
         "sample.holdout_fraction": 0.3,
         "sample.val_fraction": 0.3,
         "train.epochs": 3,
@@ -103,7 +112,7 @@ def repo(tmp_path_factory) -> Path:
     tiny_params(repo)
     out = sh(repo, "dvc", "repro")
     assert ran(out) == {
-        *("synthesize", "montage", "labels", "extract", "sample"),
+        *("synthesize", "montage", "labels", "manifest", "decode", "extract", "sample"),
         *("train", "embed", "explain", "sequence", "evaluate"),
     }
     sh(repo, "git", "add", "-A")
@@ -112,7 +121,8 @@ def repo(tmp_path_factory) -> Path:
 
 
 def test_status_clean_after_repro(repo):
-    assert "up to date" in sh(repo, "dvc", "status")
+    only_the_manifest_scan(repo)
+    assert ran(sh(repo, "dvc", "repro")) == {"manifest"}, "an unchanged folder: only the scan"
     report = json.loads((repo / "reports" / "holdout.json").read_text())
     assert set(report["baselines"]) == {"prior", "always_negative", "position"}
     headline = json.loads((repo / "metrics" / "holdout.json").read_text())
@@ -140,9 +150,10 @@ def test_status_clean_after_repro(repo):
             0.6,
             {"sample", "train", "embed", "explain", "sequence", "evaluate"},
         ),
+        # resolution and windows experiments: derived from the decoded codes, no DICOM read
         (
             "extract.resolution",
-            20,
+            32,
             {"extract", "train", "embed", "explain", "sequence", "evaluate"},
         ),
     ],
@@ -152,8 +163,8 @@ def test_param_change_reruns_only_affected_stages(repo, key, value, expected):
     set_param(repo, key, value)
     try:
         out = sh(repo, "dvc", "repro")
-        assert ran(out) == expected, out
-        for skipped in {"synthesize", "labels"} | ({"sample", "train"} - expected):
+        assert ran(out) == {"manifest", *expected}, out
+        for skipped in {"synthesize", "labels", "decode"} | ({"sample", "train"} - expected):
             assert f"Stage '{skipped}' didn't change, skipping" in out
         if key.startswith(("sample.positive_ratio", "train.", "sequence.")):
             # the judge does not move with the judged: every baseline figure, byte for byte
@@ -163,14 +174,15 @@ def test_param_change_reruns_only_affected_stages(repo, key, value, expected):
 
 
 def test_code_edit_reruns_exactly_the_stages_that_import_it(repo):
-    """The plotting code is imported by evaluate and explain alone; the DICOM reader by extract
+    """The plotting code is imported by evaluate and explain alone; the DICOM reader by decode
     and montage (whose outputs do not change, so nothing after them reruns)."""
     try:
         for path in ("ich/eval/plots.py", "ich/dicom/fast.py"):
             with (repo / path).open("a") as f:
                 f.write("# an edit\n")
         out = sh(repo, "dvc", "repro")
-        assert ran(out) == {"evaluate", "explain", "extract", "montage"}, out
+        assert ran(out) == {"manifest", "evaluate", "explain", "decode", "montage"}, out
+        assert "Stage 'extract' didn't change, skipping" in out
         assert "Stage 'train' didn't change, skipping" in out
     finally:
         restore(repo)
@@ -240,22 +252,26 @@ def test_a_team_shares_through_a_dvc_remote_and_a_git_remote(repo, tmp_path):
     sh(tmp_path, "git", "clone", "-q", "-b", "main", str(origin), str(fresh))
     sh(fresh, "dvc", "remote", "add", "--local", "-d", "team", str(storage))
     sh(fresh, "dvc", "pull")
-    assert "up to date" in sh(fresh, "dvc", "status")
-    assert ran(sh(fresh, "dvc", "repro")) == set(), "a pulled project reruns nothing"
+    only_the_manifest_scan(fresh)
+    out = sh(fresh, "dvc", "repro")
+    assert ran(out) == {"manifest"}, "a pulled project reruns nothing but the manifest scan"
+    assert "Stage 'decode' didn't change, skipping" in out, "content stamps: same manifest"
     assert (fresh / "data" / "extracted" / "images.npy").read_bytes() == (
         repo / "data" / "extracted" / "images.npy"
     ).read_bytes()
+    codes = fresh / "data" / "decoded" / "codes.npy"
+    assert codes.stat().st_nlink > 1 or codes.is_symlink(), "a link to the cache, no copy"
     sh(fresh, "dvc", "exp", "pull", "origin", shared)
     assert shared in sh(fresh, "dvc", "exp", "list", "--name-only").split()
     sh(fresh, "dvc", "exp", "apply", shared)  # its outputs come from the DVC remote
-    assert "up to date" in sh(fresh, "dvc", "status")
+    only_the_manifest_scan(fresh)
 
 
 def test_data_stages_byte_reproducible_on_fresh_clone(repo, tmp_path):
     clone = tmp_path / "clone"
     sh(tmp_path, "git", "clone", "-q", str(repo), str(clone))
-    sh(clone, "dvc", "repro", "sample")
+    sh(clone, "dvc", "repro", "extract", "sample")
     committed = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
     fresh = yaml.safe_load((clone / "dvc.lock").read_text())["stages"]
-    for stage in ("synthesize", "labels", "extract", "sample"):
+    for stage in ("synthesize", "labels", "manifest", "decode", "extract", "sample"):
         assert fresh[stage] == committed[stage], stage

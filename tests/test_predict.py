@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ich.data.decode import decode
 from ich.data.extract import Settings, extract
 from ich.data.inputs import gather
 from ich.data.series import series_inputs, series_rows
@@ -19,8 +20,9 @@ from ich.model.sequence import build_sequence, predict_series
 from ich.rsna import LABELS
 from tests.conftest import sequence_spec, train_spec
 
-# Windowed at 48 px first: predict must take `window_at` from the card as extract does.
-SETTINGS = Settings(resolution=24, windows=((40, 80), (80, 200)), window_at=48, shard_size=16)
+# Derived from a 96 px base, windowed at 48 px first: predict must take the base grid and
+# `window_at` from the card as the pipeline's decode and extract do.
+SETTINGS = Settings(24, ((40, 80), (80, 200)), window_at=48, base=96, shard_size=16)
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +51,7 @@ def model_dir(tmp_path_factory):
         "resolution": 24,
         "windows": [[40, 80], [80, 200]],
         "window_at": 48,
+        "base": 96,
         "context": True,
         "prior": {s: 0.1 for s in LABELS},
         "train_prior": {s: 0.4 for s in LABELS},
@@ -111,9 +114,11 @@ def test_same_numbers_as_evaluate_and_corrupt_file_reported(
     err = capsys.readouterr().err
     assert "ID_0badf11e0.dcm (not_dicom" in err and "ID_6431af929.dcm (truncated" in err
     sub = pd.read_csv(out).set_index("ID")["Label"]
-    # What evaluate computes: the extracted array, neighbours from the index, model.predict.
+    # What evaluate computes: the decoded and extracted array, neighbours from the index,
+    # model.predict.
     ids = sorted({i[:12] for i in sample["ID"]})
-    index, _ = extract(ids, folder, tmp_path / "ex" / "images.npy", SETTINGS, workers=1)
+    index, _, areas = decode(ids, folder, tmp_path / "ex" / "codes.npy", 96, workers=1)
+    extract(tmp_path / "ex" / "codes.npy", areas, tmp_path / "ex" / "images.npy", SETTINGS, 1)
     images = np.load(tmp_path / "ex" / "images.npy")
     model = keras.saving.load_model(model_dir / "slice" / "model.keras", compile=False)
     x = gather(images, index["row"].to_numpy(), neighbour_rows(index))

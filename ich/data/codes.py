@@ -14,18 +14,24 @@ in floats and stored in sixteenths of a code (area 16, as if 16 codes had been s
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ich.data.image import (
     code_means,
     code_windows,
+    into,
     pad_square,
     preprocess,
     resize_area,
     shrink_bytes,
+    window_table,
 )
 from ich.dicom.hu import AIR_HU, CODE_MAX
+from ich.scratch import scratch
 
+LANE_BIT0 = np.uint64(0x0001_0001_0001_0001)  # bit 0 of each 16-bit lane of a uint64
 FIXED_POINT = 16  # sixteenths of a code, for images that do not sum exactly
 MAX_AREA = 16  # codes per stored value: 16 x 4095 < 65,536
 
@@ -35,21 +41,38 @@ def exact(n_rows: int, n_cols: int, base: int) -> bool:
     return n_rows == n_cols and n_rows % base == 0 and (n_rows // base) ** 2 <= MAX_AREA
 
 
-def from_codes(codes: np.ndarray, base: int) -> tuple[np.ndarray, int]:
-    """(n, n) uint16 HU codes -> (their exact block sums on the base grid, codes per sum).
-    Requires `exact(n, n, base)`."""
+def from_codes(
+    codes: np.ndarray, base: int, out: np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
+    """(n, n) uint16 HU codes -> (their exact block sums on the base grid, into `out` if
+    given; codes per sum). Requires `exact(n, n, base)`. Strided adds of whole rows, then of
+    column views: 10 times faster than numpy's reductions over the short block axes
+    (measured). uint16 holds the sums: at most 16 x 4095 < 65,536."""
     n = codes.shape[0]
     b = n // base
-    rows = codes.reshape(base, b, n).sum(axis=1, dtype=np.uint16)  # b * 4095 < 65,536
-    return rows.reshape(base, base, b).sum(axis=2, dtype=np.uint16), b * b
+    out = np.empty((base, base), np.uint16) if out is None else out
+    if b == 1:
+        np.copyto(out, codes)
+        return out, 1
+    rows = codes.reshape(base, b, n)
+    sums = np.add(rows[:, 0], rows[:, 1], out=scratch((base, n), np.uint16))
+    for k in range(2, b):
+        sums += rows[:, k]
+    cols = sums.reshape(base, base, b)
+    np.add(cols[:, :, 0], cols[:, :, 1], out=out)
+    for k in range(2, b):
+        out += cols[:, :, k]
+    return out, b * b
 
 
-def from_hu(hu: np.ndarray, base: int) -> tuple[np.ndarray, int]:
+def from_hu(hu: np.ndarray, base: int, out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Any HU image -> (its area averages on the base grid, padded square with air first, in
     sixteenths of a code; FIXED_POINT)."""
     means = resize_area(pad_square(hu), base)
     codes = np.clip(means - np.float32(AIR_HU), 0, CODE_MAX) * np.float32(FIXED_POINT)
-    return np.rint(codes).astype(np.uint16), FIXED_POINT
+    out = np.empty((base, base), np.uint16) if out is None else out
+    np.copyto(out, np.rint(codes), casting="unsafe")
+    return out, FIXED_POINT
 
 
 def derive(
@@ -58,8 +81,10 @@ def derive(
     resolution: int,
     windows: tuple[tuple[float, float], ...],
     window_at: int | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(base, base) stored sums of `area` codes each -> (resolution, resolution, C) uint8.
+    """(base, base) stored sums of `area` codes each -> (resolution, resolution, C) uint8
+    (into `out` if given).
 
     Where the windowing grid (`window_at`, else the resolution) divides the base and the
     resolution divides that grid: the direct route's integer machinery on the sums, the same
@@ -70,6 +95,63 @@ def derive(
     at = window_at or resolution
     if base % at or at % resolution:
         hu = code_means(sums.astype(np.float32), area)
-        return preprocess(hu, resolution, list(windows), window_at)
-    windowed = code_windows(base, at, tuple(windows), area)(sums)
-    return shrink_bytes(windowed, resolution)
+        return into(out, preprocess(hu, resolution, list(windows), window_at))
+    if at == base and resolution < base and LaneWindows.fits(base // resolution, len(windows)):
+        return lane_windows(base, resolution, tuple(windows), area)(sums, out)
+    if at == resolution:
+        return code_windows(base, at, tuple(windows), area)(sums, out)
+    return into(out, shrink_bytes(code_windows(base, at, tuple(windows), area)(sums), resolution))
+
+
+class LaneWindows:
+    """Window every base pixel, then area-average the bytes (the default: `window_at` = the
+    base), in 16-bit lanes: one table maps a stored sum to its C windowed bytes packed in a
+    uint64, so one gather windows all channels, one add sums them for a block, and the
+    rounding of `shrink_bytes` (to nearest, ties to even) is done on all lanes at once.
+    2.5 times faster than windowing and shrinking channel by channel (measured)."""
+
+    @staticmethod
+    def fits(b: int, channels: int) -> bool:
+        """Up to 4 channels; blocks of a power-of-two side whose byte sums fit a lane."""
+        return channels <= 4 and b & (b - 1) == 0 and b * b * 255 < 2**16
+
+    def __init__(self, base: int, size: int, windows: tuple[tuple[float, float], ...], area: int):
+        table = window_table(area, windows)
+        lanes = np.zeros((len(table), 4), "<u2")
+        lanes[:, : len(windows)] = table
+        self.table = lanes.view("<u8").reshape(-1)
+        self.size, self.b, self.channels = size, base // size, len(windows)
+        self.shift = np.uint64(2 * (self.b.bit_length() - 1))  # divide by b * b
+        self.half = LANE_BIT0 * np.uint64((1 << int(self.shift)) // 2 - 1)
+        self.index = np.empty((base, base), np.intp)  # a gather by intp: 6x faster than uint16
+        self.acc = np.empty((size, base), "<u8")  # work arrays, allocated once
+        self.total, self.odd = np.empty((size, size), "<u8"), np.empty((size, size), "<u8")
+
+    def __call__(self, sums: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        np.copyto(self.index, sums, casting="unsafe")
+        packed, size, b = np.take(self.table, self.index), self.size, self.b
+        rows = packed.reshape(size, b, -1)
+        acc = np.add(rows[:, 0], rows[:, 1], out=self.acc)
+        for k in range(2, b):
+            acc += rows[:, k]
+        cols = acc.reshape(size, size, b)
+        total = np.add(cols[:, :, 0], cols[:, :, 1], out=self.total)
+        for k in range(2, b):
+            total += cols[:, :, k]
+        odd = np.right_shift(total, self.shift, out=self.odd)
+        odd &= LANE_BIT0  # the quotient's last bit: ties go to even
+        total += self.half
+        total += odd
+        total >>= self.shift
+        lanes = total.view(np.uint8).reshape(size * size, 8)
+        out = np.empty((size, size, self.channels), np.uint8) if out is None else out
+        for c in range(self.channels):  # channel by channel: a long strided copy is 4x faster
+            out.reshape(-1, self.channels)[:, c] = lanes[:, 2 * c]
+        return out
+
+
+@lru_cache(maxsize=8)
+def lane_windows(
+    base: int, size: int, windows: tuple[tuple[float, float], ...], area: int
+) -> LaneWindows:
+    return LaneWindows(base, size, windows, area)

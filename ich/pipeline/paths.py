@@ -16,11 +16,19 @@ SYNTHETIC_SAMPLES = Path("plots/synthetic_samples.png")  # montage
 # labels: one row per image
 LABELS = Path("data/labels.csv")
 
-# extract: the memory-mappable images and what they are
+# manifest: name, size and stamp of each labelled DICOM (rescanned on every run)
+MANIFEST = Path("data/manifest.csv")
+
+# decode: HU codes summed on the base grid, by row, and which rows hold which slice
+DECODED = Path("data/decoded")
+CODES = DECODED / "codes.npy"
+AREAS = DECODED / "areas.npy"  # codes per stored value, by row (0: rejected)
+INDEX = DECODED / "index.csv"
+REJECTED = DECODED / "rejected.csv"
+
+# extract: the memory-mappable model images (same rows) and what they are
 EXTRACTED = Path("data/extracted")
 IMAGES = EXTRACTED / "images.npy"
-INDEX = EXTRACTED / "index.csv"
-REJECTED = EXTRACTED / "rejected.csv"
 PREPROCESSING = EXTRACTED / "preprocessing.json"
 
 # sample: train.csv, val.csv, holdout.csv
@@ -60,6 +68,7 @@ HOLDOUT_METRICS = METRICS / "holdout.json"
 REPORTS = Path("reports")
 SYNTHESIZE_REPORT = REPORTS / "synthesize.json"
 LABELS_REPORT = REPORTS / "labels.json"
+DECODE_REPORT = REPORTS / "decode.json"
 EXTRACT_REPORT = REPORTS / "extract.json"
 SAMPLE_REPORT = REPORTS / "sample.json"
 TRAIN_REPORT = REPORTS / "train.json"

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from ich.data.labels import long_format
-from ich.data.manifest import manifest_path, with_md5
 from ich.dicom.write import SliceHeader, encode, truncate, write
 from ich.files import publish
 from ich.jobs import pool_map, progress
@@ -125,9 +124,6 @@ def synthesize(spec: CohortSpec, options: dict, out: Path, workers: int) -> dict
     test = labels[truth["split"] == "test"].assign(**{s: 0.5 for s in LABELS})
     long_format(test).to_csv(tmp / "stage_2_sample_submission.csv", index=False)
     truth.join(labels[list(LABELS)]).to_csv(tmp / "truth.csv", index=False)
-    for split in ("train", "test"):  # what `extract` depends on instead of 5,000 files
-        folder = tmp / f"stage_2_{split}"
-        with_md5(folder).to_csv(manifest_path(folder), index=False, lineterminator="\n")
     publish(tmp, out)
     return summary(plans, truth, labels, dups)
 
