@@ -20,8 +20,11 @@ repro: setup
 	python -m ich summary
 	python -m ich compare
 
+# Everything under the default backend, then the model and training tests under JAX as well.
+JAX_TESTS := tests/test_models.py tests/test_backends.py tests/test_sequence.py
 test: setup
 	python -m pytest -q
+	KERAS_BACKEND=jax python -m pytest -q -m "not slow" $(JAX_TESTS) -k "not backbone and not sequence_cv and not param_picks and not parameter_count"
 
 test-fast: setup
 	python -m pytest -q -m "not slow"

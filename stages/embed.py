@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import json
+from ich.pipeline.backend import use_params_backend
 
-import keras
-import numpy as np
-import pandas as pd
+use_params_backend()  # train.backend: chosen before anything below imports Keras
 
-from ich.files import write_json, write_npy
-from ich.jobs import progress
-from ich.model.embedding import EmbedSpec, embed_index
-from ich.pipeline import params, paths
-from ich.pipeline.stage import run
+import json  # noqa: E402
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ich.files import write_json, write_npy  # noqa: E402
+from ich.jobs import progress  # noqa: E402
+from ich.model.embedding import EmbedSpec, embed_index  # noqa: E402
+from ich.pipeline import params, paths  # noqa: E402
+from ich.pipeline.stage import run  # noqa: E402
 
 
 def main() -> None:

@@ -6,18 +6,22 @@ it reruns with that model, not with a `sequence.*` or `evaluate.*` change.
 
 from __future__ import annotations
 
-import json
+from ich.pipeline.backend import use_params_backend
 
-import keras
-import numpy as np
-import pandas as pd
+use_params_backend()  # train.backend: chosen before anything below imports Keras
 
-from ich.data.inputs import neighbour_rows
-from ich.eval.plots import saliency_grid
-from ich.model.inference import natural_scale
-from ich.model.saliency import saliency_examples
-from ich.pipeline import paths
-from ich.pipeline.stage import run
+import json  # noqa: E402
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ich.data.inputs import neighbour_rows  # noqa: E402
+from ich.eval.plots import saliency_grid  # noqa: E402
+from ich.model.inference import natural_scale  # noqa: E402
+from ich.model.saliency import saliency_examples  # noqa: E402
+from ich.pipeline import paths  # noqa: E402
+from ich.pipeline.stage import run  # noqa: E402
 
 
 def main() -> None:

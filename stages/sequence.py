@@ -3,20 +3,24 @@ data/sequence/probs.npy (its probabilities for every slice)."""
 
 from __future__ import annotations
 
-import json
+from ich.pipeline.backend import use_params_backend
 
-import numpy as np
-import pandas as pd
+use_params_backend()  # train.backend: chosen before anything below imports Keras
 
-from ich.data.series import series_rows
-from ich.eval.sequence_inputs import SequenceInputs
-from ich.files import write_json, write_npy
-from ich.model.card import sequence_card
-from ich.model.curves import training_curves
-from ich.model.saving import save
-from ich.model.sequence import SequenceSpec, predict_series, train_sequence
-from ich.pipeline import params, paths
-from ich.pipeline.stage import run
+import json  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ich.data.series import series_rows  # noqa: E402
+from ich.eval.sequence_inputs import SequenceInputs  # noqa: E402
+from ich.files import write_json, write_npy  # noqa: E402
+from ich.model.card import sequence_card  # noqa: E402
+from ich.model.curves import training_curves  # noqa: E402
+from ich.model.saving import save  # noqa: E402
+from ich.model.sequence import SequenceSpec, predict_series, train_sequence  # noqa: E402
+from ich.pipeline import params, paths  # noqa: E402
+from ich.pipeline.stage import run  # noqa: E402
 
 
 def main() -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import json
+from ich.pipeline.backend import use_params_backend
 
-import numpy as np
-import pandas as pd
+use_params_backend()  # train.backend: chosen before anything below imports Keras
 
-from ich.files import write_json
-from ich.model.card import model_card
-from ich.model.curves import training_curves
-from ich.model.saving import save
-from ich.model.training import TrainSpec, train
-from ich.pipeline import params, paths
-from ich.pipeline.stage import run
+import json  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ich.files import write_json  # noqa: E402
+from ich.model.card import model_card  # noqa: E402
+from ich.model.curves import training_curves  # noqa: E402
+from ich.model.saving import save  # noqa: E402
+from ich.model.training import TrainSpec, train  # noqa: E402
+from ich.pipeline import params, paths  # noqa: E402
+from ich.pipeline.stage import run  # noqa: E402
 
 
 def main() -> None:
@@ -28,7 +32,10 @@ def main() -> None:
     card = model_card(model, spec, preprocessing, images, index, splits)
     write_json(paths.SLICE_CARD, card)
     write_json(paths.TRAIN_REPORT, summary)
-    write_json(paths.TRAIN_METRICS, {"epochs_run": summary["epochs_run"]})
+    write_json(
+        paths.TRAIN_METRICS,
+        {"epochs_run": summary["epochs_run"], "backend": spec.backend, "precision": spec.precision},
+    )
     training_curves(history, paths.TRAIN_PLOTS / "curves.png")
 
 

@@ -160,3 +160,21 @@ def test_headline_metrics_fit_the_budget():
     assert files == [p.as_posix() for p in expected]
     total = sum(numbers(json.loads((ROOT / f).read_text())) for f in files)
     assert 0 < total <= MAX_HEADLINE_NUMBERS
+
+
+def test_every_keras_stage_chooses_and_lists_the_backend():
+    """A stage that runs any code importing Keras picks train.backend before it loads, and
+    lists the key, so a backend change reruns it."""
+    for stage, spec in STAGES.items():
+        code = [p for p in entries(spec, "deps") if deps.is_code(p)]
+        runs_keras = any(
+            re.search(r"^(import keras|from keras)", (ROOT / p).read_text(), re.M) for p in code
+        )
+        module = (ROOT / "stages" / f"{stage}.py").read_text()
+        chooses = "\nuse_params_backend()" in module
+        listed = {"train", "train.backend"} & set(spec.get("params", []))
+        assert runs_keras == chooses == bool(listed), stage
+        if chooses:  # first thing: no import above it but the chooser's own
+            head = module[: module.index("\nuse_params_backend()")]
+            imports = re.findall(r"^(?:import|from) (\S+)", head, re.M)
+            assert set(imports) <= {"__future__", "ich.pipeline.backend"}, stage

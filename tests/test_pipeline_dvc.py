@@ -144,7 +144,8 @@ def test_status_clean_after_repro(repo):
     ("key", "value", "expected"),
     [
         ("sequence.units", 8, {"sequence", "evaluate"}),
-        ("train.dropout", [0.5, 0.5], {"train", "embed", "explain", "sequence", "evaluate"}),
+        # the backend is a param: every stage that runs Keras reruns, now on JAX
+        ("train.backend", "jax", {"train", "embed", "explain", "sequence", "evaluate"}),
         (
             "sample.positive_ratio",
             0.6,
@@ -166,6 +167,9 @@ def test_param_change_reruns_only_affected_stages(repo, key, value, expected):
         assert ran(out) == {"manifest", *expected}, out
         for skipped in {"synthesize", "labels", "decode"} | ({"sample", "train"} - expected):
             assert f"Stage '{skipped}' didn't change, skipping" in out
+        if key == "train.backend":
+            trained = json.loads((repo / "metrics" / "train.json").read_text())
+            assert trained["backend"] == "jax", trained
         if key.startswith(("sample.positive_ratio", "train.", "sequence.")):
             # the judge does not move with the judged: every baseline figure, byte for byte
             assert baselines(repo) == before

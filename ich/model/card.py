@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ich.data.inputs import neighbour_rows
+from ich.data.inputs import SliceBatches, neighbour_rows
 from ich.data.splits import prevalence
-from ich.model.inference import predict_split, prior_shift
+from ich.model.inference import prior_shift
 from ich.model.thresholds import operating_points
 from ich.model.training import TrainSpec
 from ich.rsna import LABELS
@@ -55,3 +55,9 @@ def sequence_card(slice_card: dict, embed: dict, y_val: np.ndarray, p_val: np.nd
         "target_sensitivity": target,
         "thresholds": operating_points(y_val, p_val, target),
     }
+
+
+def predict_split(model, images: np.ndarray, split: pd.DataFrame, context, batch_size: int = 256):
+    """The model's raw probabilities (n, 6) for the rows of one split."""
+    data = SliceBatches(images, split, batch_size, None, context)
+    return np.asarray(model.predict(data, verbose=0), dtype=np.float64)

@@ -1,4 +1,5 @@
-"""Running a trained model: probabilities for a split, put back on the natural scale.
+"""A trained model's probabilities put back on the natural scale (numpy only: evaluate and
+explain use it without loading Keras through it).
 
 A model trained on a sample drawn at other label frequencies than the population (the
 `sample.positive_ratio` enrichment) learns that sample's prior: its probabilities are too high
@@ -12,18 +13,10 @@ split is drawn at the enriched ratio too, and the holdout must stay untouched.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from ich.data.inputs import SliceBatches
 from ich.rsna import LABELS
 
 EPS = 1e-7
-
-
-def predict_split(model, images: np.ndarray, split: pd.DataFrame, context, batch_size: int = 256):
-    """The model's raw probabilities (n, 6) for the rows of one split."""
-    data = SliceBatches(images, split, batch_size, None, context)
-    return np.asarray(model.predict(data, verbose=0), dtype=np.float64)
 
 
 def _logit(x: np.ndarray) -> np.ndarray:

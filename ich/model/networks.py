@@ -78,7 +78,10 @@ def mlp(x, spec: ModelSpec, n_out: int, mean: np.ndarray, var: np.ndarray):
         if i in drops:
             x = layers.Dropout(drops[i], seed=spec.seed + i)(x)
     return layers.Dense(
-        n_out, activation="sigmoid", kernel_regularizer=keras.regularizers.L1(spec.mlp.output_l1)
+        n_out,
+        activation="sigmoid",
+        kernel_regularizer=keras.regularizers.L1(spec.mlp.output_l1),
+        dtype="float32",  # probabilities and the loss in float32 under any precision
     )(x)
 
 
@@ -95,7 +98,7 @@ def cnn(x, spec: ModelSpec, n_out: int, mean: np.ndarray, var: np.ndarray):
         x = layers.MaxPooling2D()(x)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(spec.dropout[0], seed=spec.seed)(x)
-    return layers.Dense(n_out, activation="sigmoid")(x)
+    return layers.Dense(n_out, activation="sigmoid", dtype="float32")(x)
 
 
 def augmentation(x, spec: ModelSpec):
@@ -121,7 +124,7 @@ def pretrained(x, spec: ModelSpec, n_out: int, mean: np.ndarray, var: np.ndarray
     x = layers.Normalization(mean=mean.reshape(-1), variance=var.reshape(-1))(x)
     x = backbone(spec.model, tuple(x.shape[1:]), spec.weights)(x)
     x = layers.Dropout(spec.dropout[0], seed=spec.seed)(x)
-    return layers.Dense(n_out, activation="sigmoid")(x)
+    return layers.Dense(n_out, activation="sigmoid", dtype="float32")(x)
 
 
 def build(spec: ModelSpec, shape: tuple[int, ...], mean: np.ndarray, var: np.ndarray):

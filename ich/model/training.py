@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +21,9 @@ from ich.spec import Count, Positive
 class TrainSpec(ModelSpec):
     """The `train` section of params.yaml: the network's keys and how to fit it."""
 
+    backend: Literal["tensorflow", "jax"]  # set before Keras loads (ich.pipeline.backend)
+    # Keras's dtype policies: mixed computes in 16 bits, keeps weights, outputs and loss float32
+    precision: Literal["float32", "mixed_bfloat16", "mixed_float16"]
     epochs: Positive
     batch_size: Positive
     optimizer: Literal["adam", "sgd"]  # sgd: the seed's, no momentum
@@ -46,6 +50,17 @@ def seed_everything(seed: int) -> None:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+
+
+@contextmanager
+def precision(policy: str):
+    """Keras's global dtype policy for the layers built inside, restored after."""
+    before = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(before)
 
 
 def fit_callbacks(history_csv: Path, patience: int) -> list:
@@ -86,7 +101,8 @@ def train(
     per_pixel = spec.model == "mlp"  # the seed's StandardScaler was per pixel
     mean, var = channel_stats(SliceBatches(images, train_split, 512, None, context), per_pixel)
     shape = train_data[0][0].shape[1:]
-    model = build(spec, shape, mean, var)
+    with precision(spec.precision):  # the layers keep the policy they were built under
+        model = build(spec, shape, mean, var)
     weights = [RSNA_WEIGHTS[s] if spec.loss_weights == "rsna" else 1.0 for s in LABELS]
     model.compile(
         optimizer=make_optimizer(
@@ -101,6 +117,8 @@ def train(
     )
     h = hist.history
     summary = {
+        "backend": keras.backend.backend(),
+        "precision": spec.precision,
         "parameters": int(model.count_params()),
         "train_images": int(len(train_split)),
         "val_images": int(len(val_split)),
