@@ -24,7 +24,7 @@ repro: setup
 JAX_TESTS := tests/test_models.py tests/test_backends.py tests/test_sequence.py
 test: setup
 	python -m pytest -q
-	KERAS_BACKEND=jax python -m pytest -q -m "not slow" $(JAX_TESTS) -k "not backbone and not sequence_cv and not param_picks and not parameter_count"
+	KERAS_BACKEND=jax python -m pytest -q -m "not slow" $(JAX_TESTS) -k "trains_a_step or bytes_are_stable or mixed_precision or learns_what"
 
 test-fast: setup
 	python -m pytest -q -m "not slow"
