@@ -5,7 +5,7 @@ A slice of n x n pixels (a non-square one padded with air first) becomes a (base
 array and an `area`. When n is a multiple of the base (512 -> 256: area 4; 768: 9; up to 4
 times the base: 16, and 16 x 4095 < 65,536), each value is the exact sum of `area` 12-bit HU
 codes (HU + 1024). A resolution that divides the base sums those again, exactly, and maps the
-sums through the same lookup table as the direct route (`ich.data.extract.preprocessed`): the
+sums through the same lookup table as the direct route (`ich.data.scans.preprocessed`): the
 same bytes, with or without `window_at`. Other images (436 x 436, 408 x 374, ... : 0.04% of the
 real set, or HU that are no integer shift of the stored values) are area-averaged to the base
 in floats and stored in sixteenths of a code (area 16, as if 16 codes had been summed), within
@@ -41,27 +41,36 @@ def exact(n_rows: int, n_cols: int, base: int) -> bool:
     return n_rows == n_cols and n_rows % base == 0 and (n_rows // base) ** 2 <= MAX_AREA
 
 
+def add_blocks(x: np.ndarray, size: int, work: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Sums of the b x b blocks of square x (b = n // size >= 2) into `out` (size, size), in
+    x's type: strided adds of whole rows (into `work`, (size, n)), then of column views. 10
+    times faster than numpy's reductions over the short block axes (measured)."""
+    n = x.shape[0]
+    b = n // size
+    rows = x.reshape(size, b, n)
+    np.add(rows[:, 0], rows[:, 1], out=work)
+    for k in range(2, b):
+        work += rows[:, k]
+    cols = work.reshape(size, size, b)
+    np.add(cols[:, :, 0], cols[:, :, 1], out=out)
+    for k in range(2, b):
+        out += cols[:, :, k]
+    return out
+
+
 def from_codes(
     codes: np.ndarray, base: int, out: np.ndarray | None = None
 ) -> tuple[np.ndarray, int]:
     """(n, n) uint16 HU codes -> (their exact block sums on the base grid, into `out` if
-    given; codes per sum). Requires `exact(n, n, base)`. Strided adds of whole rows, then of
-    column views: 10 times faster than numpy's reductions over the short block axes
-    (measured). uint16 holds the sums: at most 16 x 4095 < 65,536."""
+    given; codes per sum). Requires `exact(n, n, base)`: uint16 holds the sums, at most
+    16 x 4095 < 65,536."""
     n = codes.shape[0]
     b = n // base
     out = np.empty((base, base), np.uint16) if out is None else out
     if b == 1:
         np.copyto(out, codes)
-        return out, 1
-    rows = codes.reshape(base, b, n)
-    sums = np.add(rows[:, 0], rows[:, 1], out=scratch((base, n), np.uint16))
-    for k in range(2, b):
-        sums += rows[:, k]
-    cols = sums.reshape(base, base, b)
-    np.add(cols[:, :, 0], cols[:, :, 1], out=out)
-    for k in range(2, b):
-        out += cols[:, :, k]
+    else:
+        add_blocks(codes, base, scratch((base, n), np.uint16), out)
     return out, b * b
 
 
@@ -108,7 +117,7 @@ class LaneWindows:
     base), in 16-bit lanes: one table maps a stored sum to its C windowed bytes packed in a
     uint64, so one gather windows all channels, one add sums them for a block, and the
     rounding of `shrink_bytes` (to nearest, ties to even) is done on all lanes at once.
-    2.5 times faster than windowing and shrinking channel by channel (measured)."""
+    2.9 times faster than windowing and shrinking channel by channel (measured)."""
 
     @staticmethod
     def fits(b: int, channels: int) -> bool:
@@ -120,8 +129,8 @@ class LaneWindows:
         lanes = np.zeros((len(table), 4), "<u2")
         lanes[:, : len(windows)] = table
         self.table = lanes.view("<u8").reshape(-1)
-        self.size, self.b, self.channels = size, base // size, len(windows)
-        self.shift = np.uint64(2 * (self.b.bit_length() - 1))  # divide by b * b
+        self.size, self.channels = size, len(windows)
+        self.shift = np.uint64(2 * ((base // size).bit_length() - 1))  # divide by b * b
         self.half = LANE_BIT0 * np.uint64((1 << int(self.shift)) // 2 - 1)
         self.index = np.empty((base, base), np.intp)  # a gather by intp: 6x faster than uint16
         self.acc = np.empty((size, base), "<u8")  # work arrays, allocated once
@@ -129,15 +138,8 @@ class LaneWindows:
 
     def __call__(self, sums: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         np.copyto(self.index, sums, casting="unsafe")
-        packed, size, b = np.take(self.table, self.index), self.size, self.b
-        rows = packed.reshape(size, b, -1)
-        acc = np.add(rows[:, 0], rows[:, 1], out=self.acc)
-        for k in range(2, b):
-            acc += rows[:, k]
-        cols = acc.reshape(size, size, b)
-        total = np.add(cols[:, :, 0], cols[:, :, 1], out=self.total)
-        for k in range(2, b):
-            total += cols[:, :, k]
+        size = self.size
+        total = add_blocks(np.take(self.table, self.index), size, self.acc, self.total)
         odd = np.right_shift(total, self.shift, out=self.odd)
         odd &= LANE_BIT0  # the quotient's last bit: ties go to even
         total += self.half

@@ -114,8 +114,8 @@ def derive_rows(codes: Path, areas: np.ndarray, first: int, s: Settings, block: 
 def extract(codes: Path, areas: np.ndarray, images: Path, s: Settings, workers: int) -> None:
     """Write `images` (an .npy file) from the decoded `codes` and their `areas`. Resumes
     from the work folder `<images>.partial` beside it."""
-    stat, rows = os.stat(codes), hashlib.sha256(areas.tobytes()).hexdigest()
-    inputs = [str(codes), stat.st_size, stat.st_mtime_ns, rows]
+    stat, kept = os.stat(codes), hashlib.sha256(areas.tobytes()).hexdigest()
+    inputs = [str(codes), stat.st_size, stat.st_mtime_ns, kept]
     key = run_key([s.card(), *inputs, code_version(CODE)], [])
 
     def part(first: int, count: int) -> partial:
