@@ -20,11 +20,16 @@ repro: setup
 	python -m ich summary
 	python -m ich compare
 
-# Everything under the default backend, then the model and training tests under JAX as well.
-JAX_TESTS := tests/test_models.py tests/test_backends.py tests/test_sequence.py
+# Everything under the default backend, then the model and training tests under JAX as well,
+# with two CPU devices for the data-parallel test.
+JAX_TESTS := tests/test_models.py tests/test_backends.py tests/test_sequence.py \
+	tests/test_resume.py tests/test_distribution.py
+JAX_ONLY := trains_a_step or bytes_are_stable or mixed_precision or learns_what or killed_run \
+	or data_parallel_splits
 test: setup
 	python -m pytest -q
-	KERAS_BACKEND=jax python -m pytest -q -m "not slow" $(JAX_TESTS) -k "trains_a_step or bytes_are_stable or mixed_precision or learns_what"
+	KERAS_BACKEND=jax XLA_FLAGS=--xla_force_host_platform_device_count=2 \
+		python -m pytest -q -m "not slow" $(JAX_TESTS) -k "$(JAX_ONLY)"
 
 test-fast: setup
 	python -m pytest -q -m "not slow"

@@ -7,6 +7,7 @@ from ich.pipeline.backend import use_params_backend
 use_params_backend()  # train.backend: chosen before anything below imports Keras
 
 import json  # noqa: E402
+import shutil  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -14,6 +15,7 @@ import pandas as pd  # noqa: E402
 from ich.files import write_json  # noqa: E402
 from ich.model.card import model_card  # noqa: E402
 from ich.model.curves import training_curves  # noqa: E402
+from ich.model.resume import backup_folder, run_identity  # noqa: E402
 from ich.model.saving import save  # noqa: E402
 from ich.model.training import TrainSpec, train  # noqa: E402
 from ich.pipeline import params, paths  # noqa: E402
@@ -26,7 +28,9 @@ def main() -> None:
     index = pd.read_csv(paths.INDEX)
     splits = {s: pd.read_csv(paths.SPLITS / f"{s}.csv") for s in ("train", "val", "train_pool")}
     history = paths.TRAIN_PLOTS / "history.csv"
-    model, summary = train(spec, images, index, splits["train"], splits["val"], history)
+    inputs = [paths.IMAGES, paths.INDEX, *(paths.SPLITS / f"{s}.csv" for s in ("train", "val"))]
+    backup = backup_folder(paths.SLICE_MODELS, run_identity(spec.model_dump(), inputs))
+    model, summary = train(spec, images, index, splits["train"], splits["val"], history, backup)
     save(model, paths.SLICE_MODEL)
     preprocessing = json.loads(paths.PREPROCESSING.read_text())
     card = model_card(model, spec, preprocessing, images, index, splits)
@@ -37,6 +41,7 @@ def main() -> None:
         {"epochs_run": summary["epochs_run"], "backend": spec.backend, "precision": spec.precision},
     )
     training_curves(history, paths.TRAIN_PLOTS / "curves.png")
+    shutil.rmtree(backup)  # the outputs are complete: nothing left to resume
 
 
 if __name__ == "__main__":

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import keras
 import numpy as np
 import pandas as pd
 
+from ich.data.order import EpochOrder, LoaderSpec, epoch_order
+from ich.data.readahead import Readahead
 from ich.rsna import LABELS
+
+# Rows in epoch order, read in the training thread: what training did before `train.loader`.
+IN_ORDER = LoaderSpec(order="rows", chunk=1, window=1, workers=0)
 
 
 def neighbour_rows(index: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -42,8 +49,23 @@ def gather(images: np.ndarray, rows: np.ndarray, context: tuple[np.ndarray, np.n
     )
 
 
+@dataclass(frozen=True)
+class Share:
+    """Which part of each global batch this process feeds (`ich.model.distribution`): every
+    `processes`-th row from `process` on, of a batch cut to a multiple of `devices` (a short
+    last batch loses at most devices - 1 rows of the epoch's shuffle)."""
+
+    process: int = 0
+    processes: int = 1
+    devices: int = 1
+
+
+ONE_DEVICE = Share()
+
+
 class SliceBatches(keras.utils.PyDataset):
-    """(images, labels) batches of one split; reshuffled every epoch when `seed` is given."""
+    """(images, labels) batches of one split. With a `seed` they are the training batches:
+    epoch k's order is a function of (seed, k) (`ich.data.order`), read as `loader` says."""
 
     def __init__(
         self,
@@ -52,26 +74,61 @@ class SliceBatches(keras.utils.PyDataset):
         batch_size: int,
         seed: int | None = None,
         context: tuple[np.ndarray, np.ndarray] | None = None,
-        **kwargs,
+        loader: LoaderSpec = IN_ORDER,
+        share: Share = ONE_DEVICE,
     ):
-        super().__init__(**kwargs)
+        super().__init__(workers=loader.workers, use_multiprocessing=False)
         self.images, self.batch_size, self.context = images, batch_size, context
         self.rows = split["row"].to_numpy()
         self.labels = split[list(LABELS)].to_numpy(np.float32)
-        self.rng = np.random.default_rng(seed) if seed is not None else None
-        self.order = np.arange(len(self.rows))
-        self.on_epoch_end()
+        self.seed, self.loader = seed, loader
+        self.share = share
+        self.by_row = np.argsort(self.rows, kind="stable")  # `chunks` positions: array order
+        self.readahead = Readahead(images)
+        self.start_epoch(0)
+
+    def start_epoch(self, epoch: int) -> None:
+        """Serve epoch `epoch`'s batches (a resumed run starts past 0)."""
+        self.epoch, self.advised = epoch, set()
+        if self.seed is None:
+            self.order = EpochOrder(np.arange(len(self.rows)), None)
+            self.index = self.order.positions
+            return
+        self.order = epoch_order(self.loader, len(self.rows), self.seed, epoch)
+        chunks = self.loader.order == "chunks"
+        self.index = self.by_row[self.order.positions] if chunks else self.order.positions
 
     def __len__(self) -> int:
         return -(-len(self.rows) // self.batch_size)
 
     def __getitem__(self, i: int):
-        idx = self.order[i * self.batch_size : (i + 1) * self.batch_size]
+        start, stop = i * self.batch_size, min((i + 1) * self.batch_size, len(self.rows))
+        self.read_ahead(start, stop)
+        idx = self.index[start:stop]
+        idx = idx[: len(idx) - len(idx) % self.share.devices]  # a last short batch, evened
+        idx = idx[self.share.process :: self.share.processes]
         return gather(self.images, self.rows[idx], self.context), self.labels[idx]
 
-    def on_epoch_end(self) -> None:
-        if self.rng is not None:
-            self.order = self.rng.permutation(len(self.rows))
+    def read_ahead(self, start: int, stop: int) -> None:
+        """`chunks`: have the kernel read the windows of these places and the next one."""
+        windows = self.order.windows(start, stop)
+        for w in [*windows, windows.stop] if windows else []:
+            if w not in self.advised and w < len(self.order.bounds) - 1:
+                self.advised.add(w)
+                self.readahead(self.rows[self.by_row[self.order.window_positions(w)]])
+
+
+class ServeEpochs(keras.callbacks.Callback):
+    """Tells the training batches which epoch begins, by Keras's own count (which a resumed
+    fit starts past 0). Counting `on_epoch_end` calls would not do: Keras also makes one
+    when it peeks at a batch before the first epoch."""
+
+    def __init__(self, batches: SliceBatches):
+        super().__init__()
+        self.batches = batches
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self.batches.start_epoch(epoch)
 
 
 def channel_stats(batches: SliceBatches, per_pixel: bool) -> tuple[np.ndarray, np.ndarray]:

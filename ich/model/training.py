@@ -9,11 +9,14 @@ from typing import Literal
 import keras
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
-from ich.data.inputs import SliceBatches, channel_stats, neighbour_rows
+from ich.data.inputs import ServeEpochs, SliceBatches, channel_stats, neighbour_rows
+from ich.data.order import LoaderSpec
+from ich.model.distribution import distributed
 from ich.model.losses import WeightedBCE
 from ich.model.networks import ModelSpec, build
+from ich.model.resume import Resume, completed_epochs, trim_history
 from ich.rsna import LABELS, RSNA_WEIGHTS
 from ich.spec import Count, Positive
 
@@ -22,6 +25,7 @@ class TrainSpec(ModelSpec):
     """The `train` section of params.yaml: the network's keys and how to fit it."""
 
     backend: Literal["tensorflow", "jax"]  # set before Keras loads (ich.pipeline.backend)
+    distribution: Literal["none", "data_parallel"]  # ich.model.distribution
     # Keras's dtype policies: mixed computes in 16 bits, keeps weights, outputs and loss float32
     precision: Literal["float32", "mixed_bfloat16", "mixed_float16"]
     epochs: Positive
@@ -34,6 +38,17 @@ class TrainSpec(ModelSpec):
     context: bool  # add the previous and next slice as channels
     patience: Count  # early stopping on val loss, best weights kept (0: off)
     target_sensitivity: float = Field(gt=0, le=1)  # per-label thresholds, chosen on val
+    loader: LoaderSpec
+
+    @field_validator("distribution")
+    @classmethod
+    def _engine_exists(cls, value: str, info: ValidationInfo) -> str:
+        if value != "none" and info.data.get("backend") != "jax":
+            raise ValueError(
+                f"needs train.backend = jax, not {info.data.get('backend')!r} "
+                "(Keras's TensorFlow distribution is a prototype)"
+            )
+        return value
 
 
 def make_optimizer(name: str, lr: float, schedule: str, total_steps: int):
@@ -63,10 +78,12 @@ def precision(policy: str):
         keras.mixed_precision.set_global_policy(before)
 
 
-def fit_callbacks(history_csv: Path, patience: int) -> list:
-    """Per-epoch history for DVC plots; early stopping on val loss, best weights kept."""
+def fit_callbacks(history_csv: Path, patience: int, resume_from: int = 0) -> list:
+    """Per-epoch history for DVC plots; early stopping on val loss, best weights kept. A run
+    resumed after `resume_from` epochs appends to the history those epochs wrote."""
     history_csv.parent.mkdir(parents=True, exist_ok=True)
-    callbacks = [keras.callbacks.CSVLogger(str(history_csv))]
+    trim_history(history_csv, resume_from)
+    callbacks = [keras.callbacks.CSVLogger(str(history_csv), append=resume_from > 0)]
     if patience > 0:
         callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -93,36 +110,53 @@ def train(
     train_split: pd.DataFrame,
     val_split: pd.DataFrame,
     history_csv: Path,
+    backup: Path | None = None,
 ) -> tuple[keras.Model, dict]:
+    """Fit the slice model. With a `backup` folder (`ich.model.resume`) every epoch is backed
+    up there and a run killed after epoch k continues at epoch k + 1."""
     seed_everything(spec.seed)
     context = neighbour_rows(index) if spec.context else None
-    train_data = SliceBatches(images, train_split, spec.batch_size, spec.seed, context)
-    val_data = SliceBatches(images, val_split, spec.batch_size, None, context)
     per_pixel = spec.model == "mlp"  # the seed's StandardScaler was per pixel
     mean, var = channel_stats(SliceBatches(images, train_split, 512, None, context), per_pixel)
-    shape = train_data[0][0].shape[1:]
-    with precision(spec.precision):  # the layers keep the policy they were built under
-        model = build(spec, shape, mean, var)
-    weights = [RSNA_WEIGHTS[s] if spec.loss_weights == "rsna" else 1.0 for s in LABELS]
-    model.compile(
-        optimizer=make_optimizer(
-            spec.optimizer, spec.learning_rate, spec.lr_schedule, spec.epochs * len(train_data)
-        ),
-        loss=WeightedBCE(weights, spec.focal_gamma),
-        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
-    )
-    callbacks = fit_callbacks(history_csv, spec.patience)
-    hist = model.fit(
-        train_data, validation_data=val_data, epochs=spec.epochs, callbacks=callbacks, verbose=2
-    )
-    h = hist.history
+    with distributed(spec.distribution, spec.batch_size) as share:
+        reading = dict(context=context, loader=spec.loader, share=share)
+        train_data = SliceBatches(images, train_split, spec.batch_size, spec.seed, **reading)
+        val_data = SliceBatches(images, val_split, spec.batch_size, **reading)
+        with precision(spec.precision):  # the layers keep the policy they were built under
+            model = build(spec, train_data[0][0].shape[1:], mean, var)
+        weights = [RSNA_WEIGHTS[s] if spec.loss_weights == "rsna" else 1.0 for s in LABELS]
+        steps = spec.epochs * len(train_data)
+        model.compile(
+            optimizer=make_optimizer(spec.optimizer, spec.learning_rate, spec.lr_schedule, steps),
+            loss=WeightedBCE(weights, spec.focal_gamma),
+            metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+        )
+        start = completed_epochs(backup) if backup else 0
+        callbacks = [ServeEpochs(train_data), *fit_callbacks(history_csv, spec.patience, start)]
+        if backup:
+            stopping = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
+            callbacks.append(Resume(backup, stopping[0] if stopping else None))
+        model.fit(
+            train_data,
+            validation_data=val_data,
+            epochs=spec.epochs,
+            initial_epoch=start,
+            # the batches' order is train_data's, a function of (seed, epoch); Keras's own
+            # shuffle of it draws on Python's global random state, which no resume restores
+            shuffle=False,
+            callbacks=callbacks,
+            verbose=2,
+        )
+    h = pd.read_csv(history_csv).to_dict("list")  # every epoch, those before a resume too
     summary = {
         "backend": keras.backend.backend(),
         "precision": spec.precision,
+        "distribution": {"kind": spec.distribution, **vars(share)},
+        "resumed_at_epoch": start,
         "parameters": int(model.count_params()),
         "train_images": int(len(train_split)),
         "val_images": int(len(val_split)),
-        "final": {k: round(float(v[-1]), 5) for k, v in h.items()},
+        "final": {k: round(float(v[-1]), 5) for k, v in h.items() if k != "epoch"},
         **fit_summary(h),
     }
     return model, summary

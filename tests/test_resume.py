@@ -1,0 +1,133 @@
+"""A training run killed after some epochs resumes from its last completed epoch and ends where
+an uninterrupted run ends: same weights, same history."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ich.model.resume import backup_folder, completed_epochs
+from ich.rsna import LABELS
+from tests.conftest import ROOT, train_spec
+
+EPOCHS, KILLED_AT = 4, 2
+
+# Run in a child process: train, and SIGKILL itself as epoch KILLED_AT begins.
+KILLED_RUN = f"""
+import os, signal, sys
+import keras
+from ich.model import training
+from tests.test_resume import fit
+
+class Kill(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == {KILLED_AT}:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+plain = training.fit_callbacks
+training.fit_callbacks = lambda *args: [*plain(*args), Kill()]
+fit(sys.argv[1])
+"""
+
+
+def spec():
+    return train_spec(cnn={"filters": [4, 8]}, epochs=EPOCHS, batch_size=16, patience=2)
+
+
+def data(folder: Path):
+    """A small memory-mapped training set: 80 train and 32 val images of 16 px."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (112, 16, 16, 3), dtype=np.uint8)
+    images[:, 4:8, 4:8, 0] = np.where(np.arange(112) % 3 == 0, 255, 0)[:, None, None]
+    np.save(folder / "images.npy", images)
+    split = pd.DataFrame({"row": np.arange(112)})
+    for k, label in enumerate(LABELS):
+        split[label] = (np.arange(112) % 3 == 0) | (np.arange(112) % (k + 4) == 0)
+    return np.load(folder / "images.npy", mmap_mode="r"), split.astype({"row": int})
+
+
+def fit(folder: str):
+    """Train the small model with its backup in `folder`/models/slice.partial."""
+    from ich.model.training import train
+
+    folder = Path(folder)
+    images, split = data(folder)
+    backup = backup_folder(folder / "models" / "slice", "a run")
+    history = folder / "history.csv"
+    model, summary = train(spec(), images, split, split[:80], split[80:], history, backup)
+    return model, summary, backup
+
+
+def test_a_killed_run_resumes_at_its_next_epoch_and_ends_like_an_unbroken_one(
+    tmp_path, monkeypatch
+):
+    import keras
+
+    from ich.data.inputs import SliceBatches
+
+    served = []  # the epochs whose shuffle the training batches served
+    start_epoch = SliceBatches.start_epoch
+
+    def spy(self, epoch):
+        served.append(epoch) if self.seed is not None else None
+        start_epoch(self, epoch)
+
+    monkeypatch.setattr(SliceBatches, "start_epoch", spy)
+    unbroken, killed = tmp_path / "unbroken", tmp_path / "killed"
+    unbroken.mkdir(), killed.mkdir()
+    model, summary, _ = fit(str(unbroken))
+    assert summary["resumed_at_epoch"] == 0
+    epochs = summary["epochs_run"]
+    assert served == [0, *range(epochs)], "built at 0, then each epoch's own shuffle"
+    served.clear()
+
+    env = {
+        "PYTHONPATH": str(ROOT),
+        "PATH": "/usr/bin:/bin",
+        "KERAS_BACKEND": keras.backend.backend(),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(killed)], cwd=ROOT, env=env, capture_output=True
+    )
+    assert done.returncode == -9, done.stderr.decode()[-2000:]
+    backup = killed / "models" / "slice.partial"
+    assert completed_epochs(backup) == KILLED_AT
+
+    resumed, resumed_summary, _ = fit(str(killed))
+    assert resumed_summary["resumed_at_epoch"] == KILLED_AT
+    assert served == [0, *range(KILLED_AT, epochs)], "continues at the next epoch's shuffle"
+    history = pd.read_csv(killed / "history.csv")
+    expected = pd.read_csv(unbroken / "history.csv")
+    assert len(expected) > KILLED_AT, "the unbroken run trains past the kill"
+    assert history["epoch"].tolist() == list(range(len(expected))), "one row per epoch"
+    # the same epochs, losses and early stop (its patience restored with the rest)
+    pd.testing.assert_frame_equal(history, expected)
+    for a, b in zip(model.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert resumed_summary["final"] == summary["final"]
+
+
+def test_a_backup_of_another_run_is_discarded(tmp_path):
+    folder = backup_folder(tmp_path / "slice", "key one")
+    (folder / "state.npz").write_bytes(b"not for this run")
+    assert backup_folder(tmp_path / "slice", "key one") == folder
+    assert (folder / "state.npz").exists(), "same key: kept"
+    backup_folder(tmp_path / "slice", "key two")
+    assert not (folder / "state.npz").exists(), "another key: discarded"
+    assert completed_epochs(folder) == 0
+
+
+@pytest.mark.parametrize("change", [{"epochs": 5}, {"loader": {"order": "chunks"}}])
+def test_the_key_changes_with_the_settings(change, tmp_path):
+    from ich.model.resume import run_identity
+
+    (tmp_path / "images.npy").write_bytes(b"x")
+    inputs = [tmp_path / "images.npy"]
+    before = run_identity(train_spec().model_dump(), inputs)
+    assert before == run_identity(train_spec().model_dump(), inputs)
+    assert run_identity(train_spec(**change).model_dump(), inputs) != before
