@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup repro test test-fast lint deps compare predict montage bench-extract bench-synthesize bench-train bench-window-at bench-fuzz bench-predict bench-decode bench-predict-speed clean
+.PHONY: setup repro test test-fast lint deps compare predict montage bench-extract bench-synthesize bench-train bench-window-at bench-fuzz bench-predict bench-decode bench-predict-speed bench-loader clean
 
 $(VENV)/.installed: requirements.lock
 	python3 -m venv $(VENV)
@@ -20,12 +20,12 @@ repro: setup
 	python -m ich summary
 	python -m ich compare
 
-# Everything under the default backend, then the model and training tests under JAX as well,
+# Everything under the default backend, then the model, training and predict tests under JAX as well,
 # with two CPU devices for the data-parallel test.
 JAX_TESTS := tests/test_models.py tests/test_backends.py tests/test_sequence.py \
-	tests/test_resume.py tests/test_distribution.py
+	tests/test_resume.py tests/test_distribution.py tests/test_predict.py
 JAX_ONLY := trains_a_step or bytes_are_stable or mixed_precision or learns_what or killed_run \
-	or data_parallel_splits
+	or data_parallel_splits or sample_submission_order
 test: setup
 	python -m pytest -q
 	KERAS_BACKEND=jax XLA_FLAGS=--xla_force_host_platform_device_count=2 \
@@ -72,6 +72,9 @@ bench-predict: setup
 
 bench-predict-speed: setup
 	python benchmarks/predict_speed.py
+
+bench-loader: setup
+	python benchmarks/loader_throughput.py --rounds 5
 
 bench-decode: setup
 	python benchmarks/decode_once.py --bases 256,128

@@ -29,7 +29,7 @@ def main() -> None:
     splits = {s: pd.read_csv(paths.SPLITS / f"{s}.csv") for s in ("train", "val", "train_pool")}
     history = paths.TRAIN_PLOTS / "history.csv"
     inputs = [paths.IMAGES, paths.INDEX, *(paths.SPLITS / f"{s}.csv" for s in ("train", "val"))]
-    backup = backup_folder(paths.SLICE_MODELS, run_identity(spec.model_dump(), inputs))
+    backup = backup_folder(paths.SLICE_BACKUP, run_identity(spec.model_dump(), inputs))
     model, summary = train(spec, images, index, splits["train"], splits["val"], history, backup)
     save(model, paths.SLICE_MODEL)
     preprocessing = json.loads(paths.PREPROCESSING.read_text())

@@ -106,7 +106,8 @@ def used_paths(stage: str) -> set[str]:
         and isinstance(node.value, ast.Name)
         and node.value.id == "paths"
     }
-    return {Path(getattr(paths, name)).as_posix() for name in names}
+    used = {getattr(paths, name) for name in names} - paths.UNTRACKED
+    return {Path(path).as_posix() for path in used}
 
 
 @pytest.mark.parametrize("stage", sorted(STAGES))

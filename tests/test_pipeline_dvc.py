@@ -130,6 +130,8 @@ def test_status_clean_after_repro(repo):
     assert set(report["sequence_vs_slice"]) == {"weighted_log_loss", *(f"auc_{s}" for s in LABELS)}
     for stage in ("train", "sequence"):
         assert (repo / "plots" / stage / "history.csv").exists()
+    assert (repo / "models" / "slice").is_dir()
+    assert not (repo / "models" / "slice.partial").exists(), "train's backup, gone once done"
     import pandas as pd
 
     splits = {

@@ -17,7 +17,8 @@ from tests.conftest import ROOT, train_spec
 
 EPOCHS, KILLED_AT = 4, 2
 
-# Run in a child process: train, and SIGKILL itself as epoch KILLED_AT begins.
+# Run in a child process: train, and SIGKILL itself as epoch KILLED_AT begins, or (argv[2]
+# "end") once training has ended, before anything is saved.
 KILLED_RUN = f"""
 import os, signal, sys
 import keras
@@ -26,8 +27,11 @@ from tests.test_resume import fit
 
 class Kill(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
-        if epoch == {KILLED_AT}:
+        if epoch == {KILLED_AT} and sys.argv[2] == "epoch":
             os.kill(os.getpid(), signal.SIGKILL)
+
+    def on_train_end(self, logs=None):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 plain = training.fit_callbacks
 training.fit_callbacks = lambda *args: [*plain(*args), Kill()]
@@ -57,14 +61,15 @@ def fit(folder: str):
 
     folder = Path(folder)
     images, split = data(folder)
-    backup = backup_folder(folder / "models" / "slice", "a run")
+    backup = backup_folder(folder / "models" / "slice.partial", "a run")
     history = folder / "history.csv"
     model, summary = train(spec(), images, split, split[:80], split[80:], history, backup)
     return model, summary, backup
 
 
+@pytest.mark.parametrize("killed", ["epoch", "end"])
 def test_a_killed_run_resumes_at_its_next_epoch_and_ends_like_an_unbroken_one(
-    tmp_path, monkeypatch
+    killed, tmp_path, monkeypatch
 ):
     import keras
 
@@ -78,8 +83,8 @@ def test_a_killed_run_resumes_at_its_next_epoch_and_ends_like_an_unbroken_one(
         start_epoch(self, epoch)
 
     monkeypatch.setattr(SliceBatches, "start_epoch", spy)
-    unbroken, killed = tmp_path / "unbroken", tmp_path / "killed"
-    unbroken.mkdir(), killed.mkdir()
+    unbroken, folder = tmp_path / "unbroken", tmp_path / "killed"
+    unbroken.mkdir(), folder.mkdir()
     model, summary, _ = fit(str(unbroken))
     assert summary["resumed_at_epoch"] == 0
     epochs = summary["epochs_run"]
@@ -92,16 +97,20 @@ def test_a_killed_run_resumes_at_its_next_epoch_and_ends_like_an_unbroken_one(
         "KERAS_BACKEND": keras.backend.backend(),
     }
     done = subprocess.run(
-        [sys.executable, "-c", KILLED_RUN, str(killed)], cwd=ROOT, env=env, capture_output=True
+        [sys.executable, "-c", KILLED_RUN, str(folder), killed],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
     )
     assert done.returncode == -9, done.stderr.decode()[-2000:]
-    backup = killed / "models" / "slice.partial"
-    assert completed_epochs(backup) == KILLED_AT
+    backup = folder / "models" / "slice.partial"
+    kept = KILLED_AT if killed == "epoch" else epochs
+    assert completed_epochs(backup) == (kept, killed == "end" and epochs < EPOCHS)
 
-    resumed, resumed_summary, _ = fit(str(killed))
-    assert resumed_summary["resumed_at_epoch"] == KILLED_AT
-    assert served == [0, *range(KILLED_AT, epochs)], "continues at the next epoch's shuffle"
-    history = pd.read_csv(killed / "history.csv")
+    resumed, resumed_summary, _ = fit(str(folder))
+    assert resumed_summary["resumed_at_epoch"] == kept
+    assert served == [0, *range(kept, epochs)], "continues at the next epoch's shuffle"
+    history = pd.read_csv(folder / "history.csv")
     expected = pd.read_csv(unbroken / "history.csv")
     assert len(expected) > KILLED_AT, "the unbroken run trains past the kill"
     assert history["epoch"].tolist() == list(range(len(expected))), "one row per epoch"
@@ -113,13 +122,13 @@ def test_a_killed_run_resumes_at_its_next_epoch_and_ends_like_an_unbroken_one(
 
 
 def test_a_backup_of_another_run_is_discarded(tmp_path):
-    folder = backup_folder(tmp_path / "slice", "key one")
+    folder = backup_folder(tmp_path / "slice.partial", "key one")
     (folder / "state.npz").write_bytes(b"not for this run")
-    assert backup_folder(tmp_path / "slice", "key one") == folder
+    assert backup_folder(tmp_path / "slice.partial", "key one") == folder
     assert (folder / "state.npz").exists(), "same key: kept"
-    backup_folder(tmp_path / "slice", "key two")
+    backup_folder(tmp_path / "slice.partial", "key two")
     assert not (folder / "state.npz").exists(), "another key: discarded"
-    assert completed_epochs(folder) == 0
+    assert completed_epochs(folder) == (0, False)
 
 
 @pytest.mark.parametrize("change", [{"epochs": 5}, {"loader": {"order": "chunks"}}])

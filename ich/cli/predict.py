@@ -8,11 +8,13 @@ prior, and fewer than 99% of its images predicted is an error unless --allow-mis
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from ich.pipeline import paths
+from ich.pipeline.backend import BACKENDS, use
 
 
 def add_parser(commands) -> None:
@@ -32,6 +34,13 @@ def add_parser(commands) -> None:
         "--threshold", type=float, help="for --studies (default: the model's `any` threshold)"
     )
     ap.add_argument("--workers", type=int, help="decoding processes (default: all cores)")
+    ap.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=os.environ.get("KERAS_BACKEND", "tensorflow"),
+        help="Keras's backend for the models (default: $KERAS_BACKEND, else tensorflow); "
+        "a model trained on either runs on either",
+    )
     ap.add_argument(
         "--allow-missing",
         action="store_true",
@@ -57,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         submission,
     )
 
+    use(args.backend)  # before anything imports Keras
     use_sequence = str(args.sequence) != "none"
     for path in (args.model, args.sequence) if use_sequence else (args.model,):
         if not path.exists():

@@ -1,12 +1,13 @@
 """Resuming a killed training run from its last completed epoch.
 
 After every epoch, `Resume` writes the whole training state to a backup folder beside the
-stage's output (`models/slice.partial`): every model variable (weights, batch-norm statistics
-and the random-number states of augmentation and dropout), the optimizer's variables (its step,
-so the learning-rate schedule continues too) and early stopping's bookkeeping. A rerun with
-the same key (params, inputs, code) restores it and continues at the next epoch; any other key
-discards it. DVC does not know the folder, so it neither deletes it before the rerun nor
-caches it; it is removed once the stage's outputs are written.
+stage's output (`paths.SLICE_BACKUP`, models/slice.partial): every model variable (weights,
+batch-norm statistics and the random-number states of augmentation and dropout), the
+optimizer's variables (its step, so the learning-rate schedule continues too) and early
+stopping's bookkeeping. A rerun with the same key (params, inputs, code) restores it and
+continues at the next epoch; any other key discards it. DVC does not know the folder, so it
+neither deletes it before the rerun nor caches it; `train` removes it once its outputs are
+written.
 
 Keras's `BackupAndRestore` does the first half of this, but writes the weights and the epoch
 number as two files (a kill between them pairs one epoch's weights with another's number)
@@ -30,9 +31,8 @@ from ich.data.shards import code_version, run_key
 STATE = "state.npz"
 
 
-def backup_folder(out: Path, key: str) -> Path:
-    """`<out>.partial`, kept from an earlier run only if that run had the same key."""
-    work = out.with_name(out.name + ".partial")
+def backup_folder(work: Path, key: str) -> Path:
+    """The backup folder `work`, kept from an earlier run only if that run had the same key."""
     stamp = work / "key.txt"
     if work.exists() and (not stamp.exists() or stamp.read_text() != key):
         shutil.rmtree(work)
@@ -50,13 +50,14 @@ def run_identity(settings: dict, inputs: list[Path]) -> str:
     return run_key([settings, environment], stamps)
 
 
-def completed_epochs(folder: Path) -> int:
-    """Epochs the backup in `folder` holds (0: none, start afresh)."""
+def completed_epochs(folder: Path) -> tuple[int, bool]:
+    """Epochs the backup in `folder` holds (0: none, start afresh), and whether training had
+    finished with them (early stopping ended it: a resumed run trains no further)."""
     path = folder / STATE
     if not path.exists():
-        return 0
+        return 0, False
     with np.load(path) as state:
-        return int(state["epochs"])
+        return int(state["epochs"]), bool(state["finished"])
 
 
 def trim_history(history_csv: Path, epochs: int) -> None:
@@ -100,7 +101,8 @@ class Resume(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         variables = _variables(self.model)
         state = {f"v{k}": keras.ops.convert_to_numpy(v) for k, v in enumerate(variables)}
-        state.update(count=len(state), epochs=epoch + 1)
+        # early stopping (before this callback) has had its say on this epoch
+        state.update(count=len(state), epochs=epoch + 1, finished=bool(self.model.stop_training))
         stopping = self.early_stopping
         if stopping is not None:
             state["stopping"] = json.dumps(

@@ -131,8 +131,9 @@ def train(
             loss=WeightedBCE(weights, spec.focal_gamma),
             metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
         )
-        start = completed_epochs(backup) if backup else 0
-        callbacks = [ServeEpochs(train_data), *fit_callbacks(history_csv, spec.patience, start)]
+        done, finished = completed_epochs(backup) if backup else (0, False)
+        start = spec.epochs if finished else done  # finished: restore, train no further
+        callbacks = [ServeEpochs(train_data), *fit_callbacks(history_csv, spec.patience, done)]
         if backup:
             stopping = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
             callbacks.append(Resume(backup, stopping[0] if stopping else None))
@@ -152,7 +153,7 @@ def train(
         "backend": keras.backend.backend(),
         "precision": spec.precision,
         "distribution": {"kind": spec.distribution, **vars(share)},
-        "resumed_at_epoch": start,
+        "resumed_at_epoch": done,
         "parameters": int(model.count_params()),
         "train_images": int(len(train_split)),
         "val_images": int(len(val_split)),

@@ -38,6 +38,10 @@ SPLITS = Path("data/splits")
 SLICE_MODELS = Path("models/slice")
 SLICE_MODEL = SLICE_MODELS / "model.keras"
 SLICE_CARD = SLICE_MODELS / "preprocessing.json"
+# its per-epoch backup while training (ich.model.resume), removed when train completes. Not a
+# DVC output on purpose: DVC deletes a stage's outputs before rerunning it, and the rerun of a
+# killed train is what needs the backup.
+SLICE_BACKUP = Path("models/slice.partial")
 TRAIN_PLOTS = Path("plots/train")
 
 # embed: the slice model's features and raw probabilities, by array row (as images.npy)
@@ -59,6 +63,9 @@ SERIES_PROBS = Path("data/sequence/probs.npy")  # its probabilities for every sl
 # evaluate
 PREDICTIONS = Path("data/predictions")
 HOLDOUT_PLOTS = Path("plots/holdout")
+
+# Work folders stages use that DVC must not know (tests/test_dvc_yaml.py leaves them out)
+UNTRACKED = {SLICE_BACKUP}
 
 # Headline metrics (what `dvc exp show` and `dvc metrics diff` show) and each stage's full report.
 METRICS = Path("metrics")
