@@ -184,3 +184,31 @@ def test_sequence_cv_changes_are_key_value():
         parse_changes(["units"])
     with pytest.raises(InputError, match="at least one"):
         parse_changes([])
+
+
+def test_sequence_cv_retrains_on_the_folds_backend_and_refuses_a_mix(monkeypatch):
+    import argparse
+
+    from ich.cli import compare, sequence_cv
+    from ich.errors import InputError
+    from ich.eval.compare import Row
+
+    own = {f"sequence.{k}": v for k, v in sequence_spec().model_dump().items()}
+
+    def folds(backends):
+        return [
+            Row(f"f{k}", {**own, "sample.cv_fold": k, "train.backend": b}, {})
+            for k, b in enumerate(backends)
+        ]
+
+    args = argparse.Namespace(prefix="f", set=["units=8"], all_commits=False, seeds=1)
+    monkeypatch.setattr(compare, "experiments", lambda _: folds(["tensorflow", "jax"]))
+    with pytest.raises(InputError, match=r"different backends \(jax, tensorflow\)"):
+        sequence_cv.run(args)
+    chosen = []
+    monkeypatch.setattr(sequence_cv, "use", chosen.append)
+    monkeypatch.setattr(compare, "experiments", lambda _: folds([None, "tensorflow"]))
+    monkeypatch.setattr("ich.eval.sequence_inputs.at_revision", lambda rev: 1 / 0)
+    with pytest.raises(ZeroDivisionError):  # stopped where the folds' features are read
+        sequence_cv.run(args)
+    assert chosen == ["tensorflow"], "no train.backend recorded: tensorflow, as then"

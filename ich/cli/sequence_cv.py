@@ -18,6 +18,7 @@ import yaml
 
 from ich.errors import InputError
 from ich.pipeline import paths
+from ich.pipeline.backend import use
 
 
 def add_parser(commands) -> None:
@@ -64,6 +65,14 @@ def run(args: argparse.Namespace) -> int:
     ]
     if not rows:
         raise InputError(f"no fold experiment (sample.cv_fold set) is named {args.prefix}*")
+    # retrain on the backend the folds trained on (before train.backend existed: tensorflow)
+    backends = {r.params.get("train.backend") or "tensorflow" for r in rows}
+    if len(backends) > 1:
+        raise InputError(
+            f"the experiments named {args.prefix}* ran on different backends "
+            f"({', '.join(sorted(backends))}): give a prefix that selects one"
+        )
+    use(backends.pop())  # before anything below imports Keras
     found = []
     for r in sorted(rows, key=lambda r: r.params["sample.cv_fold"]):
         own = {k.split(".", 1)[1]: v for k, v in r.params.items() if k.startswith("sequence.")}
