@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,10 @@ def fixture_files() -> list[Path]:
 def tiny_dataset(tmp_path_factory) -> tuple[Path, dict]:
     """A tiny synthetic dataset on disk and its summary."""
     out = tmp_path_factory.mktemp("synth") / "synthetic"
-    summary = synthesize(tiny_spec(), dict(TINY_SYNTH), out, workers=2)
+    # forked workers, unless JAX already runs its threads here (a fork could deadlock); the
+    # bytes do not depend on the worker count (tested)
+    workers = 1 if "jax" in sys.modules else 2
+    summary = synthesize(tiny_spec(), dict(TINY_SYNTH), out, workers=workers)
     return out, summary
 
 
