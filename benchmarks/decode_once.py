@@ -30,22 +30,12 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from benchmarks.page_cache import evict  # noqa: E402
 from ich.jobs import worker_count  # noqa: E402
 
 WINDOWS = ((40.0, 80.0), (80.0, 200.0), (600.0, 2800.0))
 FULL_SLICES, FULL_DICOM_GB = 752_803, 450
 DISK_FILE_GB = 2
-
-
-def evict(paths: list[Path]) -> None:
-    """Drop these files' pages from the page cache (written back first)."""
-    os.sync()
-    for p in paths:
-        fd = os.open(p, os.O_RDONLY)
-        try:
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
 
 
 def dicoms(root: Path) -> list[Path]:

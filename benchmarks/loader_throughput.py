@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.page_cache import evict
 from ich.data.inputs import ServeEpochs, SliceBatches
 from ich.data.order import LoaderSpec
 from ich.rsna import LABELS
@@ -35,16 +36,6 @@ from ich.rsna import LABELS
 BATCH = 32
 CACHED_ROWS = {64: 40_000, 128: 12_000, 256: 3_000}
 TRAIN_IMAGES = 3_320  # the default run's training split
-
-
-def evict(path: Path) -> None:
-    """Drop the file's pages from the page cache (written back first)."""
-    os.sync()
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
 
 
 def make_images(path: Path, rows: int, size: int) -> None:
@@ -71,7 +62,7 @@ def disk_rate(path: Path, ahead: bool) -> float:
     """Bytes/s of one sequential pass, 8 MB per read; `ahead`: with the next 64 MB asked for
     (WILLNEED) before they are read, as the loader asks for its windows. One synchronous
     reader leaves a virtual disk idle between requests; the faster of the two is the disk."""
-    evict(path)
+    evict([path])
     buffer, step = bytearray(8 << 20), 64 << 20
     done, t = 0, time.perf_counter()
     with open(path, "rb", buffering=0) as f:
@@ -151,11 +142,11 @@ def main() -> None:
     for r in range(args.rounds):
         row = {"disk_MB_s": disk_rate(cold, False) / 1e6}
         row["disk_read_ahead_MB_s"] = disk_rate(cold, True) / 1e6
-        evict(cold)
+        evict([cold])
         row["cold_chunks"] = images_per_s(cold, loader("chunks", 0))
-        evict(cold)
+        evict([cold])
         row["cold_chunks_2_threads"] = images_per_s(cold, loader("chunks", 2))
-        evict(cold)
+        evict([cold])
         row["cold_rows"] = images_per_s(cold, loader("rows", 0), batches=args.random_batches)
         for size, path in cached.items():
             np.load(path, mmap_mode="r").sum()  # into the page cache

@@ -112,8 +112,11 @@ class SliceBatches(keras.utils.PyDataset):
     def read_ahead(self, start: int, stop: int) -> None:
         """`chunks`: have the kernel read the windows of these places and the next one."""
         windows = self.order.windows(start, stop)
-        for w in [*windows, windows.stop] if windows else []:
-            if w not in self.advised and w < len(self.order.bounds) - 1:
+        if not windows:
+            return
+        last = len(self.order.bounds) - 2
+        for w in range(windows.start, min(windows.stop, last) + 1):  # and the next one
+            if w not in self.advised:
                 self.advised.add(w)
                 self.readahead(self.rows[self.by_row[self.order.window_positions(w)]])
 

@@ -17,13 +17,15 @@ class Readahead:
     """Read-ahead for the rows of one memory-mapped array (a no-op for an in-memory one)."""
 
     def __init__(self, images: np.ndarray):
-        base = images
-        while not isinstance(base, np.memmap) and getattr(base, "base", None) is not None:
-            base = base.base  # np.load(mmap_mode="r") hands out views of its memmap
         self.path, self.fd, self.pid = None, None, None
-        if isinstance(base, np.memmap) and base.filename and hasattr(os, "posix_fadvise"):
-            self.path, self.offset = base.filename, base.offset
-            self.row_bytes = int(np.prod(images.shape[1:])) * images.dtype.itemsize
+        whole = isinstance(images, np.memmap) and images.filename is not None
+        # a slice of a memmap keeps its parent's file offset: only a whole .npy's rows are
+        # where offset + row * row_bytes says (np.load(mmap_mode="r") gives one)
+        if whole and hasattr(os, "posix_fadvise"):
+            size = os.path.getsize(images.filename) - images.offset
+            if size == images.nbytes:
+                self.path, self.offset = images.filename, images.offset
+                self.row_bytes = images.nbytes // max(1, len(images))
 
     def __call__(self, rows: np.ndarray) -> None:
         """Start reading these array rows (any order); returns at once."""

@@ -69,13 +69,20 @@ def marker(work: Path, k: int) -> Path:
     return work / f"shard_{k:06d}.json"
 
 
-def prepare(work: Path, key: str, n: int, rows: Rows) -> int:
-    """Keep a previous partial run only if it had the same key; returns the offset of the
-    first row in work/array.npy."""
-    stamp, array = work / "key.txt", work / "array.npy"
+def keyed_folder(work: Path, key: str) -> Path:
+    """Make the work folder `work`, emptied first unless an earlier run with the same `key`
+    left it; returns its key file (written by the caller once the folder is set up)."""
+    stamp = work / "key.txt"
     if work.exists() and (not stamp.exists() or stamp.read_text() != key):
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
+    return stamp
+
+
+def prepare(work: Path, key: str, n: int, rows: Rows) -> int:
+    """Keep a previous partial run only if it had the same key; returns the offset of the
+    first row in work/array.npy."""
+    stamp, array = keyed_folder(work, key), work / "array.npy"
     if not (stamp.exists() and array.exists()):
         for done in work.glob("shard_*.json"):  # their rows went with the old file
             done.unlink()

@@ -19,32 +19,27 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from ich.data.shards import code_version, run_key
+from ich.data.shards import code_version, keyed_folder, run_key
 
 STATE = "state.npz"
 
 
 def backup_folder(work: Path, key: str) -> Path:
     """The backup folder `work`, kept from an earlier run only if that run had the same key."""
-    stamp = work / "key.txt"
-    if work.exists() and (not stamp.exists() or stamp.read_text() != key):
-        shutil.rmtree(work)
-    work.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(key)
+    keyed_folder(work, key).write_text(key)
     return work
 
 
 def run_identity(settings: dict, inputs: list[Path]) -> str:
     """The key of a training run: its settings, its inputs (path, size, modification time),
     the project's code and Keras's version and backend."""
-    stamps = [f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in inputs]
+    stamps = [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in inputs for st in [p.stat()]]
     code = code_version(tuple(sorted(m for m in sys.modules if m.split(".")[0] == "ich")))
     environment = [keras.__version__, keras.backend.backend(), code]
     return run_key([settings, environment], stamps)
