@@ -1,0 +1,1 @@
+"""Labelled real datasets in other layouts -> the RSNA 2019 layout that every stage reads."""
