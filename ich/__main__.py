@@ -5,10 +5,32 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ich.cli import compare, crossval, deps, importer, montage, predict, sequence_cv, summary
+from ich.cli import (
+    compare,
+    crossval,
+    deps,
+    importer,
+    kfold,
+    levers,
+    montage,
+    predict,
+    sequence_cv,
+    summary,
+)
 from ich.errors import InputError
 
-COMMANDS = (predict, importer, compare, crossval, sequence_cv, summary, montage, deps)
+COMMANDS = (
+    predict,
+    importer,
+    kfold,
+    levers,
+    compare,
+    crossval,
+    sequence_cv,
+    summary,
+    montage,
+    deps,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

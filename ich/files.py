@@ -18,10 +18,22 @@ def _beside(path: Path) -> Path:
     return path.with_name(path.name + ".tmp")
 
 
+def finite(data: Any) -> Any:
+    """`data` with every NaN or infinite float as None: JSON has no NaN (an AUC without
+    positives has no value), and a reader of the file must get null, not an invalid token."""
+    if isinstance(data, float):
+        return data if np.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite(v) for v in data]
+    return data
+
+
 def write_json(path: Path | str, data: Any) -> None:
     path = Path(path)
     tmp = _beside(path)
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    tmp.write_text(json.dumps(finite(data), indent=2, sort_keys=False, allow_nan=False) + "\n")
     os.replace(tmp, path)
 
 

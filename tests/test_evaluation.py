@@ -114,3 +114,30 @@ def test_operating_point_without_positives_is_half(target):
     assert set(operating_points(y, np.random.default_rng(0).random((5, 6)), target).values()) == {
         0.5
     }
+
+
+def test_a_label_without_holdout_positives_is_null_in_the_report_and_summary(
+    tmp_path, monkeypatch, capsys
+):
+    """Real holdouts can lack a subtype: its AUC is null in valid JSON, and the summary says so
+    instead of failing."""
+    import json
+
+    from ich.cli.summary import run as summary
+    from ich.files import write_json
+    from ich.pipeline import paths
+
+    pool, holdout = split(400, 0), split(200, 2)
+    holdout["subdural"] = 0
+    p = np.random.default_rng(3).random((200, 6))
+    report = evaluate(holdout, p, p, p, pool, {s: 0.5 for s in LABELS}, SPEC)
+    monkeypatch.chdir(tmp_path)
+    write_json(paths.HOLDOUT_REPORT, report)
+    text = paths.HOLDOUT_REPORT.read_text()
+    assert "NaN" not in text
+    back = json.loads(text)
+    assert back["labels"]["subdural"]["auc"] is None
+    assert back["labels"]["any"]["auc"] is not None
+    assert summary(None) in (0, None)
+    out = capsys.readouterr().out
+    assert "subdural" in out and "n/a" in out and "no holdout positives" in out

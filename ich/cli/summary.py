@@ -13,6 +13,11 @@ def add_parser(commands) -> None:
     ap.set_defaults(run=run)
 
 
+def num(x, spec: str) -> str:
+    """A figure as `spec` formats it, or n/a where it has none (an AUC without positives)."""
+    return "n/a" if x is None else format(x, spec)
+
+
 def run(args: argparse.Namespace) -> int:
     from ich.rsna import LABELS
 
@@ -25,9 +30,10 @@ def run(args: argparse.Namespace) -> int:
     for s in LABELS:
         r = m["labels"][s]
         print(
-            f"{s:18s} {r['auc']:6.3f}  [{r['auc_ci95_low']:.3f}, {r['auc_ci95_high']:.3f}]"
-            f"     {r['average_precision']:.3f}  {r['sensitivity']:.3f}  {r['specificity']:.3f}"
-            f"  {r['prevalence']:.3f}"
+            f"{s:18s} {num(r['auc'], '6.3f')}  [{num(r['auc_ci95_low'], '.3f')}, "
+            f"{num(r['auc_ci95_high'], '.3f')}]     {num(r['average_precision'], '.3f')}  "
+            f"{num(r['sensitivity'], '.3f')}  {num(r['specificity'], '.3f')}"
+            f"  {r['prevalence']:.3f}  ({r['positives']} positive slices)"
         )
     wll = {name: b["weighted_log_loss"] for name, b in m["baselines"].items()}
     ci = m["model"]["weighted_log_loss_ci95"]
@@ -44,8 +50,11 @@ def run(args: argparse.Namespace) -> int:
     )
     for s in m["not_better_than_position"]:
         d = m["model_vs_position"][f"auc_{s}"]
+        if d["diff"] is None:
+            print(f"NOTE {s}: no holdout positives, so no AUC to compare")
+            continue
         print(
             f"WARNING {s}: AUC not better than the slice-position baseline (paired difference "
-            f"{d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}])"
+            f"{d['diff']:+.3f} [{num(d['low'], '+.3f')}, {num(d['high'], '+.3f')}])"
         )
     return 0

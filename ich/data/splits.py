@@ -24,7 +24,7 @@ class SampleSpec(Spec):
     seed: Count
     holdout_fraction: OpenFraction  # of patients
     val_fraction: OpenFraction  # of the non-holdout patients
-    positive_ratio: Fraction
+    positive_ratio: Fraction | None  # None: every image (natural prevalence), none discarded
     n_train: Positive | None  # None: as many as the ratio allows
     n_val: Positive | None
     n_holdout: Positive | None  # None: all holdout images
@@ -60,8 +60,15 @@ def assign_patients(patients: np.ndarray, spec: SampleSpec) -> dict[str, str]:
     return split
 
 
-def draw(pool: pd.DataFrame, ratio: float, n: int | None, rng: np.random.Generator) -> pd.DataFrame:
-    """Exactly round(ratio * size) `any`-positives without replacement; size capped by the pool."""
+def draw(
+    pool: pd.DataFrame, ratio: float | None, n: int | None, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Exactly round(ratio * size) `any`-positives without replacement; size capped by the pool.
+    Without a ratio: n images at random, or the whole pool."""
+    if ratio is None:
+        if n is None or n >= len(pool):
+            return pool
+        return pool.iloc[np.sort(rng.choice(len(pool), n, replace=False))]
     pos, neg = pool[pool["any"] == 1], pool[pool["any"] == 0]
     limit = min(
         len(pos) / ratio if ratio > 0 else np.inf,
@@ -86,12 +93,7 @@ def make_splits(table: pd.DataFrame, spec: SampleSpec) -> dict[str, pd.DataFrame
         rng = np.random.default_rng([spec.seed, i + 1])
         pool = table[table["split"] == name].drop(columns="split")
         if name == "holdout" and not spec.holdout_resample:
-            n = spec.n_holdout
-            out[name] = (
-                pool
-                if n is None or n >= len(pool)
-                else pool.iloc[np.sort(rng.choice(len(pool), n, replace=False))]
-            )
+            out[name] = draw(pool, None, spec.n_holdout, rng)
         else:
             n = {"train": spec.n_train, "val": spec.n_val, "holdout": spec.n_holdout}[name]
             out[name] = draw(pool, spec.positive_ratio, n, rng)

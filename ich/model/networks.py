@@ -45,6 +45,7 @@ class AugmentSpec(Spec):
     rotation: float = Field(ge=0, le=0.5)  # fraction of a full turn
     shift: float = Field(ge=0, le=0.5)  # fraction of the image
     zoom: float = Field(ge=0, lt=1)  # scale by up to 1 -/+ zoom (pixel spacings differ)
+    intensity: float = Field(ge=0, lt=1)  # contrast and brightness by up to -/+ this (windows)
 
 
 class ModelSpec(Spec):
@@ -115,6 +116,9 @@ def augmentation(x, spec: ModelSpec):
         x = layers.RandomTranslation(a.shift, a.shift, fill_mode="constant", seed=spec.seed + 2)(x)
     if a.zoom:
         x = layers.RandomZoom((-a.zoom, a.zoom), fill_mode="constant", seed=spec.seed + 3)(x)
+    if a.intensity:  # scanners and windows differ in level and width: the bytes shift and scale
+        x = layers.RandomContrast(a.intensity, value_range=(0, 255), seed=spec.seed + 4)(x)
+        x = layers.RandomBrightness(a.intensity, value_range=(0, 255), seed=spec.seed + 5)(x)
     return x
 
 

@@ -17,6 +17,7 @@ from ich.model.distribution import distributed
 from ich.model.losses import WeightedBCE
 from ich.model.networks import ModelSpec, build
 from ich.model.resume import Resume, completed_epochs, trim_history
+from ich.model.warm_start import warm_start
 from ich.rsna import LABELS, RSNA_WEIGHTS
 from ich.spec import Count, Positive
 
@@ -38,7 +39,15 @@ class TrainSpec(ModelSpec):
     context: bool  # add the previous and next slice as channels
     patience: Count  # early stopping on val loss, best weights kept (0: off)
     target_sensitivity: float = Field(gt=0, le=1)  # per-label thresholds, chosen on val
+    init: str | None  # a model.keras to start from (ich.model.warm_start), or None: random
     loader: LoaderSpec
+
+    @field_validator("init")
+    @classmethod
+    def _init_exists(cls, init: str | None) -> str | None:
+        if init is not None and not Path(init).is_file():
+            raise ValueError("no such file (a trained model.keras to start from)")
+        return init
 
     @field_validator("distribution")
     @classmethod
@@ -124,6 +133,8 @@ def train(
         val_data = SliceBatches(images, val_split, spec.batch_size, **reading)
         with precision(spec.precision):  # the layers keep the policy they were built under
             model = build(spec, train_data[0][0].shape[1:], mean, var)
+        if spec.init:
+            warm_start(model, spec.init)
         weights = [RSNA_WEIGHTS[s] if spec.loss_weights == "rsna" else 1.0 for s in LABELS]
         steps = spec.epochs * len(train_data)
         model.compile(

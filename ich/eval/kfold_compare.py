@@ -1,0 +1,69 @@
+"""Recipes' cross-validations side by side, and each one paired with a reference recipe on the
+same patients, folds and seeds (`ich.eval.paired`: patients resampled together)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ich.errors import InputError
+from ich.eval.paired import paired
+from ich.rsna import LABELS
+
+KEYS = ["ID", "seed"]
+
+
+def _paired(a: pd.DataFrame, b: pd.DataFrame, prefix: str, n_boot: int) -> dict:
+    both = a.merge(b, on=KEYS, suffixes=("_a", "_b"), validate="one_to_one")
+    y = both[[f"{s}_a" for s in LABELS]].to_numpy(np.float64)
+    p_a = both[[f"{prefix}{s}_a" for s in LABELS]].to_numpy(np.float64)
+    p_b = both[[f"{prefix}{s}_b" for s in LABELS]].to_numpy(np.float64)
+    return paired(y, p_a, p_b, both["PatientID_a"].to_numpy(), n_boot, 0)
+
+
+def _interval(d: dict, digits: int) -> str:
+    return f"{d['diff']:+.{digits}f} [{d['low']:+.{digits}f}, {d['high']:+.{digits}f}]"
+
+
+def _shown(d: dict, digits: int) -> str:
+    """The difference and its interval, in bold when the interval excludes 0."""
+    text = _interval(d, digits)
+    return f"**{text}**" if d["high"] < 0 or d["low"] > 0 else text
+
+
+def _value(summary: dict, model: str) -> str:
+    m = summary[model]
+    auc, wll = m["any"], m["weighted_log_loss"]
+    return f"{auc['auc']:.3f} [{auc['low']:.3f}, {auc['high']:.3f}] | {wll['value']:.4f}"
+
+
+def table(summaries: dict, oofs: dict, reference: str, n_boot: int = 1000) -> str:
+    """Markdown: each recipe's pooled figures, then its paired differences from `reference`
+    (series model, and the slice model under it). Recipes are paired on the seeds both ran."""
+    if reference not in oofs:
+        raise InputError(f"--reference {reference}: no such recipe among {', '.join(oofs)}")
+    ref = oofs[reference]
+    lines = [
+        "| recipe | seeds | AUC(any) series [95% CI] | WLL series | AUC(any) slice | WLL slice "
+        f"| WLL - {reference} (series) | AUC(any) - {reference} (series) "
+        f"| WLL - {reference} (slice) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, oof in oofs.items():
+        s = summaries[name]
+        cells = [name, ",".join(map(str, s["seeds"])), _value(s, "series_model")]
+        cells.append(_value(s, "slice_model"))
+        if name == reference:
+            cells += ["-", "-", "-"]
+        else:
+            common = sorted(set(oof["seed"]) & set(ref["seed"]))
+            a, b = oof[oof["seed"].isin(common)], ref[ref["seed"].isin(common)]
+            series, slice_ = _paired(a, b, "p_", n_boot), _paired(a, b, "p_slice_", n_boot)
+            w, auc = series["weighted_log_loss"], series["auc_any"]
+            cells += [
+                _shown(w, 4),
+                _shown(auc, 3),
+                _shown(slice_["weighted_log_loss"], 4),
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

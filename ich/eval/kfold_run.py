@@ -1,0 +1,102 @@
+"""`python -m ich kfold`: one recipe's cross-validation on a workspace's decoded data, every
+seed, written as out-of-fold predictions and pooled figures."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ich.data.extract import ExtractSpec, extract
+from ich.data.splits import SampleSpec
+from ich.eval.kfold import patient_folds, score, seed_mean
+from ich.files import write_csv, write_json
+from ich.jobs import worker_count
+from ich.model.crossfit import cross_validate
+from ich.model.sequence import SequenceSpec
+from ich.model.training import TrainSpec
+from ich.pipeline import params as params_io
+from ich.pipeline import paths
+
+
+def images_path(workspace: Path, spec: ExtractSpec, base: int) -> Path:
+    """Where the workspace keeps the model images under `spec` (keyed by the settings)."""
+    card = spec.settings(base).card()
+    key = hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest()[:12]
+    return workspace / "data" / "kfold" / f"images-{key}.npy"
+
+
+def images_for(workspace: Path, p: dict, workers: int) -> np.ndarray:
+    """The model images under the params' extract section, derived once from the workspace's
+    decoded codes (on the base grid of its decode.resolution) and kept beside them."""
+    spec = params_io.section(p, "extract", ExtractSpec)
+    base = params_io.get(p, "decode.resolution")
+    target = images_path(workspace, spec, base)
+    if not target.exists():
+        extract(
+            workspace / paths.CODES,
+            np.load(workspace / paths.AREAS),
+            target,
+            spec.settings(base),
+            workers,
+        )
+    return np.load(target)
+
+
+def run_recipe(workspace: Path, p: dict, args: argparse.Namespace, seeds: list[int]) -> dict:
+    sample = params_io.section(p, "sample", SampleSpec)
+    images = images_for(workspace, p, worker_count(args.workers))
+    index = pd.read_csv(workspace / paths.INDEX)
+    labels = pd.read_csv(workspace / paths.LABELS)
+    table = index.merge(labels, on="ID", how="inner", validate="one_to_one")
+    fold_of = patient_folds(table, args.folds, args.fold_seed)
+    work = args.out / f"{args.name}.work"
+    frames: list[pd.DataFrame] = []
+    summary: dict = {}
+    for seed in seeds:
+        p["train"]["seed"], p["sequence"]["seed"] = seed, seed
+        train_spec = params_io.section(p, "train", TrainSpec)
+        sequence_spec = params_io.section(p, "sequence", SequenceSpec)
+        oof = cross_validate(
+            train_spec,
+            sequence_spec,
+            images,
+            index,
+            table,
+            fold_of,
+            args.val_fraction,
+            sample.positive_ratio,
+            work,
+        )
+        frames.append(oof)
+        # written after every seed, so a run cut short keeps the seeds it finished
+        summary = write_results(args, p, pd.concat(frames, ignore_index=True), table)
+        print(f"kfold {args.name}: seed {seed} done", flush=True)
+    return summary
+
+
+def write_results(args: argparse.Namespace, p: dict, oof: pd.DataFrame, table) -> dict:
+    """OUT/NAME.csv (out-of-fold predictions, every seed so far) and OUT/NAME.json (pooled
+    figures, and those of the seeds' averaged predictions)."""
+    seeds = sorted(int(s) for s in oof["seed"].unique())
+    write_csv(args.out / f"{args.name}.csv", oof)
+    summary = {
+        "name": args.name,
+        "overrides": args.set,
+        "seeds": seeds,
+        "folds": args.folds,
+        "fold_seed": args.fold_seed,
+        "patients": int(table["PatientID"].nunique()),
+        "slices": int(len(table)),
+        "series_model": score(oof, "p_"),
+        "slice_model": score(oof, "p_slice_"),
+        "prior": score(oof, "p_prior_"),
+        "seed_ensemble": score(seed_mean(oof), "p_") if len(seeds) > 1 else None,
+        "params": {k: p[k] for k in ("extract", "sample", "train", "sequence")},
+    }
+    write_json(args.out / f"{args.name}.json", summary)
+    return summary

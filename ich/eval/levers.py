@@ -1,0 +1,23 @@
+"""The recipe levers measured on real CT by cross-validation (`python -m ich levers`): each is
+a set of params changes on top of the workspace's params.yaml, cross-validated on the same
+patients, folds and seeds, and paired with `base`."""
+
+from __future__ import annotations
+
+ALL = ["sample.positive_ratio=null"]  # every training image, none discarded
+GEOMETRY = ["train.augment.rotation=0.05", "train.augment.shift=0.05", "train.augment.zoom=0.1"]
+
+LEVERS: dict[str, list[str]] = {
+    "base": [],  # the phantom-chosen default: negatives discarded to a 0.25 positive ratio
+    "all": ALL,
+    "all_geometry": [*ALL, *GEOMETRY],
+    "all_intensity": [*ALL, "train.augment.intensity=0.1"],
+    "all_geometry_intensity": [*ALL, *GEOMETRY, "train.augment.intensity=0.1"],
+    "all_epochs20": [*ALL, "train.epochs=20"],
+    "all_res64": [*ALL, "extract.resolution=64"],
+    "all_init_phantom": [*ALL, "train.init={workspace}/phantom.keras"],
+    "all_wide": [*ALL, "train.cnn.filters=[32,64,128,256]"],
+    "all_context": [*ALL, "train.context=true"],
+    "all_lr3e-3": [*ALL, "train.learning_rate=0.003"],
+    "all_no_early_stop": [*ALL, "train.patience=0"],
+}

@@ -1,0 +1,80 @@
+"""Running a recipe's patient-grouped cross-validation (`ich.eval.kfold`): a slice model per
+fold, its out-of-fold probabilities, then the series model stacked on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ich.data.inputs import neighbour_rows
+from ich.data.series import row_labels, series_rows
+from ich.data.splits import prevalence
+from ich.eval.kfold import fold_split, logit, oof_frame, prior_oof
+from ich.model.card import predict_split
+from ich.model.inference import prior_shift
+from ich.model.sequence import SequenceSpec, predict_series, train_sequence
+from ich.model.training import TrainSpec, train
+from ich.rsna import LABELS
+
+
+def slice_inputs(index: pd.DataFrame, table: pd.DataFrame, p_slice: np.ndarray) -> np.ndarray:
+    """The series model's inputs by array row: the slice models' logits (comparable across fold
+    models, unlike their features) and the slice's relative position."""
+    size = int(index["row"].max()) + 1
+    inputs = np.zeros((size, len(LABELS) + 1), np.float32)
+    rows = table["row"].to_numpy()
+    inputs[rows, : len(LABELS)] = logit(p_slice)
+    inputs[rows, -1] = table["relative_position"].to_numpy(np.float32)
+    return inputs
+
+
+def cross_validate(
+    train_spec: TrainSpec,
+    sequence_spec: SequenceSpec,
+    images: np.ndarray,
+    index: pd.DataFrame,
+    table: pd.DataFrame,
+    fold_of: dict[str, int],
+    val_fraction: float,
+    positive_ratio: float | None,
+    work: Path,
+) -> pd.DataFrame:
+    """Out-of-fold predictions of both models for every slice of `table` (index rows merged
+    with the labels), one fold at a time; training seed `train_spec.seed`."""
+    table = table.sort_values("row").reset_index(drop=True)
+    folds = table["PatientID"].map(fold_of).to_numpy()
+    p_slice = np.zeros((len(table), len(LABELS)))
+    context = neighbour_rows(index) if train_spec.context else None
+    val_patients = {}
+    for f in sorted(set(folds)):
+        split = fold_split(table, fold_of, f, val_fraction, positive_ratio, train_spec.seed)
+        val_patients[f] = set(split.val["PatientID"])
+        model, _ = train(train_spec, images, index, split.train, split.val, work / f"slice_{f}.csv")
+        raw = predict_split(model, images, split.test, context)
+        natural = prior_shift(raw, prevalence(split.train), prevalence(split.train_pool))
+        p_slice[folds == f] = natural
+    inputs = slice_inputs(index, table, p_slice)
+    labels = row_labels(len(inputs), table)
+    series = series_rows(table)
+    first = table.set_index("row").loc[[s[0] for s in series]]
+    p_series = np.zeros_like(p_slice)
+    position = pd.Series(np.arange(len(table)), index=table["row"].to_numpy())
+    for f in sorted(set(folds)):
+        in_fold = first["PatientID"].map(fold_of).to_numpy() == f
+        is_val = first["PatientID"].isin(val_patients[f]).to_numpy()
+        pick = lambda mask: [s for s, m in zip(series, mask, strict=True) if m]  # noqa: E731
+        history = work / f"sequence_{f}.csv"
+        model, _ = train_sequence(
+            sequence_spec, inputs, labels, pick(~in_fold & ~is_val), pick(is_val), history, 0
+        )
+        test = pick(in_fold)
+        probs = predict_series(model, inputs, test)
+        rows = np.concatenate(test)
+        p_series[position.loc[rows].to_numpy()] = probs[rows]
+    oof = oof_frame(table, folds, p_slice, p_series, train_spec.seed)
+    prior = prior_oof(table, folds)
+    for i, s in enumerate(LABELS):
+        oof[f"p_prior_{s}"] = np.round(prior[:, i], 6)
+    return oof

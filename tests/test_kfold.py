@@ -1,0 +1,125 @@
+"""Patient-grouped cross-validation (`python -m ich kfold`): folds, leakage, pooled scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from ich.data.decode import add_positions
+from ich.eval import kfold
+from ich.eval.kfold_compare import table as compare_table
+from ich.rsna import LABELS, SUBTYPES
+from tests.conftest import sequence_spec, train_spec
+
+
+def cohort(patients: int = 12, slices: int = 6, seed: int = 0) -> pd.DataFrame:
+    """One series per patient; a few patients with each subtype on some of their slices."""
+    rows = []
+    for p in range(patients):
+        subtype = SUBTYPES[p % 6] if p % 6 < 5 and p < 10 else None
+        for k in range(slices):
+            labels = {s: int(s == subtype and 1 <= k <= 3) for s in SUBTYPES}
+            rows.append(
+                {
+                    "ID": f"ID_{p:02d}{k:02d}",
+                    "PatientID": f"ID_p{p:02d}",
+                    "StudyInstanceUID": f"ID_st{p:02d}",
+                    "SeriesInstanceUID": f"ID_se{p:02d}",
+                    "z": float(k * 5),
+                    **labels,
+                }
+            )
+    table = pd.DataFrame(rows).sample(frac=1, random_state=seed).reset_index(drop=True)
+    table.insert(0, "row", np.arange(len(table)))
+    table["any"] = table[list(SUBTYPES)].max(axis=1)
+    return add_positions(table)
+
+
+def test_folds_partition_the_patients_and_spread_each_label():
+    table = cohort(patients=25)
+    fold_of = kfold.patient_folds(table, 5, seed=3)
+    assert set(fold_of) == set(table["PatientID"]) and set(fold_of.values()) == set(range(5))
+    per_patient = table.groupby("PatientID")[list(LABELS)].max()
+    for s in SUBTYPES:  # 2 patients of each subtype here: never both in one fold
+        folds = [fold_of[p] for p in per_patient.index[per_patient[s] == 1]]
+        assert len(folds) == len(set(folds)), s
+    sizes = np.bincount(list(fold_of.values()))
+    assert sizes.max() - sizes.min() <= 1
+    assert kfold.patient_folds(table, 5, seed=3) == fold_of  # seeded
+
+
+def test_a_fold_never_trains_or_stops_on_its_own_patients():
+    table = cohort(patients=25)
+    fold_of = kfold.patient_folds(table, 5, seed=0)
+    for f in range(5):
+        split = kfold.fold_split(table, fold_of, f, 0.2, None, seed=1)
+        test = set(split.test["PatientID"])
+        assert test == {p for p, g in fold_of.items() if g == f}
+        assert not test & set(split.train["PatientID"]) and not test & set(split.val["PatientID"])
+        assert not set(split.val["PatientID"]) & set(split.train["PatientID"])
+        assert len(split.train) == len(split.train_pool)  # positive_ratio None: every image
+        ratio = kfold.fold_split(table, fold_of, f, 0.2, 0.5, seed=1).train["any"].mean()
+        assert ratio == pytest.approx(0.5, abs=0.05)
+
+
+def test_pooled_scores_match_scikit_learn():
+    rng = np.random.default_rng(4)
+    oof = cohort(patients=20)[["ID", "PatientID", *LABELS]].assign(seed=1)
+    for s in LABELS:
+        oof[f"p_{s}"] = np.clip(oof[s] * 0.3 + rng.uniform(0, 0.7, len(oof)), 0.001, 0.999)
+    got = kfold.score(oof, "p_", n_boot=20)
+    for s in LABELS:
+        assert got[s]["auc"] == pytest.approx(roc_auc_score(oof[s], oof[f"p_{s}"]), abs=1e-4)
+    assert got["any"]["positive_patients"] == oof.groupby("PatientID")["any"].max().sum()
+
+
+def test_cross_validation_scores_every_slice_once_out_of_fold(tmp_path, monkeypatch):
+    from ich.model import crossfit
+
+    table = cohort(patients=9, slices=5)
+    index = table.drop(columns=list(LABELS))
+    images = np.random.default_rng(0).integers(0, 255, (len(table), 12, 12, 3), dtype=np.uint8)
+    fold_of = kfold.patient_folds(table, 3, seed=0)
+    trained_on: list[set] = []
+    real_train = crossfit.train
+
+    def spy(spec, images, index, train, val, history, *a):
+        trained_on.append(set(train["PatientID"]) | set(val["PatientID"]))
+        return real_train(spec, images, index, train, val, history, *a)
+
+    monkeypatch.setattr(crossfit, "train", spy)
+    spec = train_spec(epochs=1, cnn={"filters": [4]}, patience=0, batch_size=8)
+    oof = crossfit.cross_validate(
+        spec, sequence_spec(epochs=1, units=4), images, index, table, fold_of, 0.34, None, tmp_path
+    )
+    assert len(oof) == len(table) and set(oof["ID"]) == set(table["ID"])
+    for f, seen in enumerate(trained_on):  # fold f's model saw none of fold f's patients
+        assert not seen & {p for p, g in fold_of.items() if g == f}
+    assert (oof["fold"] == oof["PatientID"].map(fold_of)).all()
+    for prefix in ("p_", "p_slice_"):
+        p = oof[[prefix + s for s in LABELS]].to_numpy()
+        assert np.isfinite(p).all() and (p > 0).all() and (p < 1).all()
+    other_folds = table[table["PatientID"].map(fold_of) != 0]["any"].mean()
+    assert oof.loc[oof["fold"] == 0, "p_prior_any"].round(5).eq(round(other_folds, 5)).all()
+
+
+def test_paired_table_favours_the_better_recipe():
+    rng = np.random.default_rng(2)
+    base = cohort(patients=30)[["ID", "PatientID", *LABELS]].assign(seed=1)
+    noise = rng.uniform(0, 1, (len(base), len(LABELS)))
+    good, bad = base.copy(), base.copy()
+    for i, s in enumerate(LABELS):
+        for frame, signal in ((good, 0.8), (bad, 0.0)):
+            p = np.clip(signal * frame[s] + (1 - signal) * noise[:, i], 0.01, 0.99)
+            frame[f"p_{s}"] = frame[f"p_slice_{s}"] = p
+    oofs = {"bad": bad, "good": good}
+    summaries = {
+        n: {"seeds": [1], "series_model": kfold.score(o), "slice_model": kfold.score(o, "p_slice_")}
+        for n, o in oofs.items()
+    }
+    text = compare_table(summaries, oofs, "bad", n_boot=50)
+    row = next(line for line in text.splitlines() if line.startswith("| good"))
+    wll, auc = row.split(" | ")[6:8]
+    assert wll.startswith("**-") and auc.startswith("**+")  # clearly better, both ways
