@@ -40,7 +40,9 @@ def write_json(path: Path | str, data: Any) -> None:
 def write_csv(path: Path | str, frame: pd.DataFrame) -> None:
     path = Path(path)
     tmp = _beside(path)
-    frame.to_csv(tmp, index=False, lineterminator="\n")
+    # .csv.gz: gzip without a timestamp, so the same table gives the same bytes
+    packed = {"method": "gzip", "mtime": 0} if path.suffix == ".gz" else None
+    frame.to_csv(tmp, index=False, lineterminator="\n", compression=packed)
     os.replace(tmp, path)
 
 

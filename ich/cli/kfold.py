@@ -8,8 +8,8 @@ params pointing at it): its decoded codes, index, labels and params.yaml are rea
 params key for this run only (extract.*, sample.positive_ratio, train.*, sequence.*). Each seed
 trains a slice model per fold and the series model on their out-of-fold probabilities; the
 folds stay the same for every seed and recipe (--fold-seed), so recipes are paired patient by
-patient. Writes OUT/NAME.csv (every slice's out-of-fold probabilities, per seed) and OUT/NAME.json
-(the params and pooled figures); `python -m ich kfold-compare` pairs recipes.
+patient. Writes OUT/NAME.csv.gz (every slice's out-of-fold probabilities, per seed) and
+OUT/NAME.json (the params and pooled figures); `python -m ich levers` pairs recipes.
 """
 
 from __future__ import annotations

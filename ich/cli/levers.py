@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     failed = [] if args.table_only else run_all({n: LEVERS[n] for n in names}, args)
     done = [n for n in names if (args.out / f"{n}.json").is_file()]
     summaries = {n: json.loads((args.out / f"{n}.json").read_text()) for n in done}
-    oofs = {n: pd.read_csv(args.out / f"{n}.csv") for n in done}
+    oofs = {n: pd.read_csv(args.out / f"{n}.csv.gz") for n in done}
     text = "# Recipe levers, cross-validated\n\n" + table(summaries, oofs, args.reference)
     (args.out / "levers.md").write_text(text)
     print(text)

@@ -80,10 +80,10 @@ def run_recipe(workspace: Path, p: dict, args: argparse.Namespace, seeds: list[i
 
 
 def write_results(args: argparse.Namespace, p: dict, oof: pd.DataFrame, table) -> dict:
-    """OUT/NAME.csv (out-of-fold predictions, every seed so far) and OUT/NAME.json (pooled
+    """OUT/NAME.csv.gz (out-of-fold predictions, every seed so far) and OUT/NAME.json (pooled
     figures, and those of the seeds' averaged predictions)."""
     seeds = sorted(int(s) for s in oof["seed"].unique())
-    write_csv(args.out / f"{args.name}.csv", oof)
+    write_csv(args.out / f"{args.name}.csv.gz", oof)
     summary = {
         "name": args.name,
         "overrides": args.set,

@@ -20,4 +20,12 @@ LEVERS: dict[str, list[str]] = {
     "all_context": [*ALL, "train.context=true"],
     "all_lr3e-3": [*ALL, "train.learning_rate=0.003"],
     "all_no_early_stop": [*ALL, "train.patience=0"],
+    "all_focal2": [*ALL, "train.focal_gamma=2"],
+    "all_dropout5": [*ALL, "train.dropout=[0.5,0.2]"],
+    "all_geometry_intensity_epochs20": [
+        *ALL,
+        *GEOMETRY,
+        "train.augment.intensity=0.1",
+        "train.epochs=20",
+    ],
 }
