@@ -14,6 +14,7 @@ from ich.cli import (
     levers,
     montage,
     predict,
+    score,
     sequence_cv,
     summary,
 )
@@ -28,6 +29,7 @@ COMMANDS = (
     crossval,
     sequence_cv,
     summary,
+    score,
     montage,
     deps,
 )

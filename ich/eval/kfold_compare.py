@@ -46,15 +46,15 @@ def table(summaries: dict, oofs: dict, reference: str, n_boot: int = 1000) -> st
     lines = [
         "| recipe | seeds | AUC(any) series [95% CI] | WLL series | AUC(any) slice | WLL slice "
         f"| WLL - {reference} (series) | AUC(any) - {reference} (series) "
-        f"| WLL - {reference} (slice) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| WLL - {reference} (slice) | AUC(any) - {reference} (slice) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, oof in oofs.items():
         s = summaries[name]
         cells = [name, ",".join(map(str, s["seeds"])), _value(s, "series_model")]
         cells.append(_value(s, "slice_model"))
         if name == reference:
-            cells += ["-", "-", "-"]
+            cells += ["-"] * 4
         else:
             common = sorted(set(oof["seed"]) & set(ref["seed"]))
             a, b = oof[oof["seed"].isin(common)], ref[ref["seed"].isin(common)]
@@ -64,6 +64,7 @@ def table(summaries: dict, oofs: dict, reference: str, n_boot: int = 1000) -> st
                 _shown(w, 4),
                 _shown(auc, 3),
                 _shown(slice_["weighted_log_loss"], 4),
+                _shown(slice_["auc_any"], 3),
             ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

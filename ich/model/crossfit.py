@@ -55,6 +55,26 @@ def cross_validate(
         raw = predict_split(model, images, split.test, context)
         natural = prior_shift(raw, prevalence(split.train), prevalence(split.train_pool))
         p_slice[folds == f] = natural
+    p_series = stack_series(index, table, p_slice, fold_of, val_patients, sequence_spec, work)
+    oof = oof_frame(table, folds, p_slice, p_series, train_spec.seed)
+    prior = prior_oof(table, folds)
+    for i, s in enumerate(LABELS):
+        oof[f"p_prior_{s}"] = np.round(prior[:, i], 6)
+    return oof
+
+
+def stack_series(
+    index: pd.DataFrame,
+    table: pd.DataFrame,
+    p_slice: np.ndarray,
+    fold_of: dict[str, int],
+    val_patients: dict[int, set],
+    sequence_spec: SequenceSpec,
+    work: Path,
+) -> np.ndarray:
+    """Out-of-fold series-model probabilities (table order): for each fold, the series model
+    trained on the other folds' out-of-fold slice logits, early-stopped on `val_patients[f]`."""
+    folds = table["PatientID"].map(fold_of).to_numpy()
     inputs = slice_inputs(index, table, p_slice)
     labels = row_labels(len(inputs), table)
     series = series_rows(table)
@@ -73,8 +93,4 @@ def cross_validate(
         probs = predict_series(model, inputs, test)
         rows = np.concatenate(test)
         p_series[position.loc[rows].to_numpy()] = probs[rows]
-    oof = oof_frame(table, folds, p_slice, p_series, train_spec.seed)
-    prior = prior_oof(table, folds)
-    for i, s in enumerate(LABELS):
-        oof[f"p_prior_{s}"] = np.round(prior[:, i], 6)
-    return oof
+    return p_series

@@ -1,0 +1,64 @@
+"""Score a submission against a labelled set: external validation with the holdout's metrics.
+
+    python -m ich predict data/ct-ich/stage_2_train --out ct-ich.csv
+    python -m ich score ct-ich.csv --labels data/ct-ich/stage_2_train.csv \\
+        --groups data/ct-ich/ids.csv --out reports/external/ct-ich.json
+
+--groups is a CSV with ID and PatientID (an import's ids.csv, or the extract index) for the
+patient-bootstrap intervals. The model's card (--card) gives the prior it was trained at.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ich.pipeline import paths
+
+
+def add_parser(commands) -> None:
+    ap = commands.add_parser(
+        "score",
+        help="a submission against a labelled set (external validation)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("submission", type=Path, help="Kaggle-format CSV from `predict`")
+    ap.add_argument("--labels", type=Path, required=True, help="Kaggle-format label CSV")
+    ap.add_argument("--groups", type=Path, required=True, help="CSV with ID and PatientID")
+    ap.add_argument("--card", type=Path, default=paths.SLICE_CARD, help="the model's card")
+    ap.add_argument("--out", type=Path, required=True, help="the report (JSON)")
+    ap.add_argument("--bootstrap", type=int, default=200)
+    ap.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    import pandas as pd
+
+    from ich.data.labels import read_long
+    from ich.eval.evaluation import EvaluateSpec
+    from ich.eval.external import external_report
+    from ich.files import write_json
+
+    card = json.loads(args.card.read_text())
+    report = external_report(
+        read_long(args.labels),
+        pd.read_csv(args.submission),
+        pd.read_csv(args.groups),
+        card["prior"],
+        EvaluateSpec(seed=11, bootstrap=args.bootstrap),
+        str(args.submission),
+    )
+    write_json(args.out, {"submission": args.submission.name, **report})
+    m, b = report["model"], report["baselines"]
+    auc = report["labels"]["any"]
+    print(
+        f"score: {report['images']} images of {report['patients']} patients; AUC(any) "
+        f"{auc['auc']:.3f} [{auc['auc_ci95_low']:.3f}, {auc['auc_ci95_high']:.3f}], weighted log "
+        f"loss {m['weighted_log_loss']:.4f} (this set's prior "
+        f"{b['prior_of_this_set']['weighted_log_loss']:.4f}); `any` called on "
+        f"{report['share_called_any']:.0%} of slices"
+    )
+    return 0

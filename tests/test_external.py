@@ -1,0 +1,44 @@
+"""`python -m ich score`: a submission scored on a second labelled set (external validation)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import log_loss, roc_auc_score
+
+from ich.__main__ import main
+from ich.data.labels import long_format
+from ich.rsna import LABELS, RSNA_WEIGHTS
+
+
+def test_score_matches_scikit_learn_and_names_missing_predictions(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 120
+    truth = pd.DataFrame({"ID": [f"ID_{i:09x}" for i in range(n)]})
+    for s in LABELS[:-1]:
+        truth[s] = (rng.random(n) < 0.15).astype(int)
+    truth["any"] = truth[list(LABELS[:-1])].max(axis=1)
+    preds = truth[["ID"]].copy()
+    for s in LABELS:
+        preds[s] = np.clip(0.5 * truth[s] + 0.5 * rng.random(n), 0.01, 0.99).round(6)
+    long_format(truth).to_csv(tmp_path / "labels.csv", index=False)
+    long_format(preds).to_csv(tmp_path / "sub.csv", index=False)
+    pd.DataFrame({"ID": truth["ID"], "PatientID": [f"P{i // 10}" for i in range(n)]}).to_csv(
+        tmp_path / "ids.csv", index=False
+    )
+    (tmp_path / "card.json").write_text(json.dumps({"prior": {s: 0.1 for s in LABELS}}))
+    args = ["score", str(tmp_path / "sub.csv"), "--labels", str(tmp_path / "labels.csv")]
+    args += ["--groups", str(tmp_path / "ids.csv"), "--card", str(tmp_path / "card.json")]
+    assert main([*args, "--out", str(tmp_path / "r.json"), "--bootstrap", "20"]) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    for s in LABELS:
+        assert abs(report["labels"][s]["auc"] - roc_auc_score(truth[s], preds[s])) < 1e-12
+    w = np.array([RSNA_WEIGHTS[s] for s in LABELS])
+    expected = sum(w[i] * log_loss(truth[s], preds[s]) for i, s in enumerate(LABELS)) / w.sum()
+    assert abs(report["model"]["weighted_log_loss"] - expected) < 1e-4
+    assert report["patients"] == 12 and "AUC(any)" in capsys.readouterr().out
+    long_format(preds.iloc[1:]).to_csv(tmp_path / "sub.csv", index=False)
+    assert main([*args, "--out", str(tmp_path / "r2.json")]) == 1
+    assert "1 labelled images have no prediction (first: ID_000000000)" in capsys.readouterr().err
