@@ -47,6 +47,18 @@ def load_card(model_path: Path, name: str) -> dict:
     return json.loads(path.read_text())
 
 
+def phantom_warning(card: dict) -> str | None:
+    """A warning when the slice model's card says it was trained on the synthetic phantom
+    (such a model is at chance on real head CT)."""
+    if not card.get("trained_on", {}).get("phantom"):
+        return None
+    return (
+        "WARNING: this model was trained on the synthetic phantom (the embedded default), not "
+        "on real CT: its predictions on real scans are at chance level. Train on real data "
+        "first (docs/real-ct.md)."
+    )
+
+
 class MappedRows:
     """An .npy file's rows, each request read through a map of just the rows it spans, closed
     after: resident memory stays at about one batch at any file size (a map held open keeps

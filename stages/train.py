@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ich.files import write_json  # noqa: E402
-from ich.model.card import model_card  # noqa: E402
+from ich.model.card import model_card, trained_on_data  # noqa: E402
 from ich.model.curves import training_curves  # noqa: E402
 from ich.model.resume import backup_folder, run_identity  # noqa: E402
 from ich.model.saving import save  # noqa: E402
@@ -23,7 +23,9 @@ from ich.pipeline.stage import run  # noqa: E402
 
 
 def main() -> None:
-    spec = params.section(params.load(), "train", TrainSpec)
+    p = params.load()
+    spec = params.section(p, "train", TrainSpec)
+    trained_on = trained_on_data(params.get(p, "data.labels_csv"))
     images = np.load(paths.IMAGES, mmap_mode="r")
     index = pd.read_csv(paths.INDEX)
     splits = {s: pd.read_csv(paths.SPLITS / f"{s}.csv") for s in ("train", "val", "train_pool")}
@@ -33,7 +35,7 @@ def main() -> None:
     model, summary = train(spec, images, index, splits["train"], splits["val"], history, backup)
     save(model, paths.SLICE_MODEL)
     preprocessing = json.loads(paths.PREPROCESSING.read_text())
-    card = model_card(model, spec, preprocessing, images, index, splits)
+    card = model_card(model, spec, preprocessing, images, index, splits, trained_on)
     write_json(paths.SLICE_CARD, card)
     write_json(paths.TRAIN_REPORT, summary)
     write_json(

@@ -176,7 +176,24 @@ def test_most_images_missing_is_an_error(tiny_dataset, model_dir, tmp_path, caps
     sample = tiny_dataset[0] / "stage_2_sample_submission.csv"
     args = ["predict", str(one), *models(model_dir)]
     assert main([*args, "--sample-submission", str(sample), "--out", str(tmp_path / "s.csv")]) == 1
-    assert "predicted 1 of the sample submission's" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "predicted 1 of the sample submission's" in err
+    assert "phantom" not in err  # a card that does not say so gets no warning
+
+
+def test_a_phantom_trained_model_is_flagged(tiny_dataset, model_dir, tmp_path, capsys):
+    from ich.__main__ import main
+
+    phantom = tmp_path / "models"
+    shutil.copytree(model_dir, phantom)
+    card_path = phantom / "slice" / "preprocessing.json"
+    card = json.loads(card_path.read_text())
+    card["trained_on"] = {"labels_csv": "data/synthetic/stage_2_train.csv", "phantom": True}
+    card_path.write_text(json.dumps(card))
+    first = sorted((tiny_dataset[0] / "stage_2_test").glob("*.dcm"))[0]
+    args = ["predict", str(first), *models(phantom), "--out", str(tmp_path / "s.csv")]
+    assert main([*args, "--workers", "1"]) == 0
+    assert "trained on the synthetic phantom" in capsys.readouterr().err
 
 
 def test_mapped_rows_read_what_the_file_holds(tmp_path):

@@ -15,7 +15,6 @@ OUT/NAME.json (the params and pooled figures); `python -m ich levers` pairs reci
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import yaml
@@ -71,5 +70,11 @@ def run(args: argparse.Namespace) -> int:
 
     seeds = [int(s) for s in args.seeds.split(",")]
     summary = run_recipe(args.workspace, p, args, seeds)
-    print(json.dumps(summary["series_model"]["any"]), summary["series_model"]["weighted_log_loss"])
+    for model in ("slice_model", "series_model", "prior"):
+        auc, wll = summary[model]["any"], summary[model]["weighted_log_loss"]
+        print(
+            f"kfold {args.name}: {model.replace('_', ' ')}: AUC(any) {auc['auc']} "
+            f"[{auc['low']}, {auc['high']}], weighted log loss {wll['value']} "
+            f"[{wll['low']}, {wll['high']}]"
+        )
     return 0

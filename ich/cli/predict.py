@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         decode,
         find_dicoms,
         load_card,
+        phantom_warning,
         predict_images,
         study_summary,
         submission,
@@ -74,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     files = find_dicoms(args.inputs)
     prep = load_card(args.model, "preprocessing.json")
+    warning = phantom_warning(prep)
+    if warning:
+        print(warning, file=sys.stderr)
     card = load_card(args.sequence, "card.json") if use_sequence else prep
     with tempfile.TemporaryDirectory(prefix="ich-predict-") as tmp:
         # decoded first, in forked workers, before Keras (and its threads) is loaded

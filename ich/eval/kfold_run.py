@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +56,7 @@ def run_recipe(workspace: Path, p: dict, args: argparse.Namespace, seeds: list[i
     labels = pd.read_csv(workspace / paths.LABELS)
     table = index.merge(labels, on="ID", how="inner", validate="one_to_one")
     fold_of = patient_folds(table, args.folds, args.fold_seed)
-    work = args.out / f"{args.name}.work"
+    work = Path(tempfile.mkdtemp(prefix=f"ich-kfold-{args.name}-"))  # per-fold histories
     frames: list[pd.DataFrame] = []
     summary: dict = {}
     for seed in seeds:
@@ -76,6 +78,7 @@ def run_recipe(workspace: Path, p: dict, args: argparse.Namespace, seeds: list[i
         # written after every seed, so a run cut short keeps the seeds it finished
         summary = write_results(args, p, pd.concat(frames, ignore_index=True), table)
         print(f"kfold {args.name}: seed {seed} done", flush=True)
+    shutil.rmtree(work)
     return summary
 
 

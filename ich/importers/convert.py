@@ -16,7 +16,7 @@ from ich.data.labels import long_format
 from ich.dicom.write import SliceHeader, encode, fmt_ds, write
 from ich.files import publish, write_csv, write_json
 from ich.importers import ct_ich
-from ich.importers.ct_ich import ImportError_, Slice
+from ich.importers.ct_ich import CtIchError, Slice
 from ich.jobs import pool_map, progress
 from ich.rsna import LABELS, SUBTYPES
 
@@ -61,11 +61,11 @@ def import_ct_ich(src: Path, out: Path, workers: int = 1, labelled: bool = True)
     kind = ct_ich.edition(src)
     slices = ct_ich.jpg_slices(src) if kind == "jpg" else ct_ich.nifti_slices(src)
     if not slices:
-        raise ImportError_(f"{src}: no slices found in its {kind} layout")
+        raise CtIchError(f"{src}: no slices found in its {kind} layout")
     csv = src / (ct_ich.JPG_LABELS if kind == "jpg" else ct_ich.NIFTI_LABELS)
     labels = ct_ich.read_labels(csv) if labelled and csv.is_file() else None
     if out.exists() and any(out.iterdir()) and not (out / "ids.csv").is_file():
-        raise ImportError_(f"{out}: exists and is no earlier import (no ids.csv): not replaced")
+        raise CtIchError(f"{out}: exists and is no earlier import (no ids.csv): not replaced")
     images = pd.DataFrame(
         {"patient": [s.patient for s in slices], "slice": [s.number for s in slices]}
     )

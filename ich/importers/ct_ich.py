@@ -43,7 +43,7 @@ JPG_LABELS = "hemorrhage_diagnosis.csv"
 NIFTI_LABELS = "hemorrhage_diagnosis_raw_ct.csv"
 
 
-class ImportError_(InputError):
+class CtIchError(InputError):
     """A source folder or label file that cannot be imported as it is."""
 
 
@@ -112,31 +112,31 @@ def read_labels(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise ImportError_(f"{path}: cannot read as CSV ({e})") from e
+        raise CtIchError(f"{path}: cannot read as CSV ({e})") from e
     needed = ["PatientNumber", "SliceNumber", *COLUMNS, "No_Hemorrhage"]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
-        raise ImportError_(f"{path}: missing columns {', '.join(missing)} (CT-ICH layout)")
+        raise CtIchError(f"{path}: missing columns {', '.join(missing)} (CT-ICH layout)")
     numbers = frame[needed[:2]].apply(pd.to_numeric, errors="coerce")
     bad = numbers.isna().any(axis=1) | (numbers < 1).any(axis=1)
     if bad.any():
-        raise ImportError_(f"{path}: line {_first(bad)}: patient and slice must be numbers >= 1")
+        raise CtIchError(f"{path}: line {_first(bad)}: patient and slice must be numbers >= 1")
     flags = frame[needed[2:]]
     bad = ~flags.isin([0, 1]).all(axis=1)
     if bad.any():
-        raise ImportError_(f"{path}: line {_first(bad)}: labels must be 0 or 1")
+        raise CtIchError(f"{path}: line {_first(bad)}: labels must be 0 or 1")
     out = numbers.astype(int).set_axis(["patient", "slice"], axis=1)
     for column, label in COLUMNS.items():
         out[label] = flags[column].astype(int)
     out["any"] = out[list(SUBTYPES)].max(axis=1)
     clash = out["any"] == flags["No_Hemorrhage"].astype(int)
     if clash.any():
-        raise ImportError_(
+        raise CtIchError(
             f"{path}: line {_first(clash)}: No_Hemorrhage contradicts the subtype columns"
         )
     twice = out.duplicated(["patient", "slice"])
     if twice.any():
-        raise ImportError_(f"{path}: line {_first(twice)}: this patient and slice are listed twice")
+        raise CtIchError(f"{path}: line {_first(twice)}: this patient and slice are listed twice")
     return out[["patient", "slice", *LABELS]]
 
 
@@ -144,7 +144,7 @@ def _number(path: Path, what: str) -> int:
     try:
         return int(path.name.split(".")[0])
     except ValueError:
-        raise ImportError_(f"{path}: expected a {what} number as its name") from None
+        raise CtIchError(f"{path}: expected a {what} number as its name") from None
 
 
 def jpg_slices(src: Path) -> list[Slice]:
@@ -155,11 +155,11 @@ def jpg_slices(src: Path) -> list[Slice]:
         for brain in sorted((folder / "brain").glob("*.jpg")):
             bone = folder / "bone" / brain.name
             if not bone.is_file():
-                raise ImportError_(f"{brain}: no bone-window image beside it ({bone} missing)")
+                raise CtIchError(f"{brain}: no bone-window image beside it ({bone} missing)")
             found.append(Slice(patient, _number(brain, "slice"), (brain, bone)))
         for bone in sorted((folder / "bone").glob("*.jpg")):
             if not (folder / "brain" / bone.name).is_file():
-                raise ImportError_(f"{bone}: no brain-window image beside it")
+                raise CtIchError(f"{bone}: no brain-window image beside it")
     return found
 
 
@@ -174,9 +174,9 @@ def nifti_slices(src: Path) -> list[Slice]:
         try:
             shape = nibabel.load(volume).shape
         except Exception as e:  # nibabel raises several kinds for a broken header
-            raise ImportError_(f"{volume}: cannot read as NIfTI ({e})") from e
+            raise CtIchError(f"{volume}: cannot read as NIfTI ({e})") from e
         if len(shape) != 3:
-            raise ImportError_(f"{volume}: expected a 3-D volume, found shape {shape}")
+            raise CtIchError(f"{volume}: expected a 3-D volume, found shape {shape}")
         found += [Slice(patient, k + 1, (volume,)) for k in range(shape[2])]
     return found
 
@@ -187,7 +187,7 @@ def edition(src: Path) -> str:
         return "jpg"
     if (src / "ct_scans").is_dir():
         return "nifti"
-    raise ImportError_(
+    raise CtIchError(
         f"{src}: not a CT-ICH folder: expected Patients_CT/<NNN>/{{brain,bone}}/<slice>.jpg "
         "(JPG edition) or ct_scans/<NNN>.nii (NIfTI edition)"
     )
@@ -200,7 +200,7 @@ def read_hu(item: Slice) -> np.ndarray:
 
         brain, bone = (np.asarray(Image.open(p).convert("L")) for p in item.paths)
         if brain.shape != bone.shape:
-            raise ImportError_(f"{item.paths[0]}: its two windows differ in size")
+            raise CtIchError(f"{item.paths[0]}: its two windows differ in size")
         return hu_from_windows(brain, bone)
     import nibabel
 

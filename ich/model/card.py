@@ -8,6 +8,8 @@ thresholds.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -16,6 +18,7 @@ from ich.data.splits import prevalence
 from ich.model.inference import prior_shift
 from ich.model.thresholds import operating_points
 from ich.model.training import TrainSpec
+from ich.pipeline import paths
 from ich.rsna import LABELS
 
 
@@ -26,15 +29,18 @@ def model_card(
     images: np.ndarray,
     index: pd.DataFrame,
     splits: dict[str, pd.DataFrame],
+    trained_on: dict,
 ) -> dict:
     """The card of a model trained on splits["train"]: the natural prior comes from
-    splits["train_pool"] and the thresholds from splits["val"], at the natural scale."""
+    splits["train_pool"] and the thresholds from splits["val"], at the natural scale.
+    `trained_on` names the data (`trained_on_data`), so `predict` can warn about the phantom."""
     natural, trained = prevalence(splits["train_pool"]), prevalence(splits["train"])
     context = neighbour_rows(index) if spec.context else None
     p_val = prior_shift(predict_split(model, images, splits["val"], context), trained, natural)
     y_val = splits["val"][list(LABELS)].to_numpy()
     return {
         **preprocessing,
+        "trained_on": trained_on,
         "context": spec.context,
         "prior": dict(zip(LABELS, natural, strict=True)),  # natural: predict's fallback too
         "train_prior": dict(zip(LABELS, trained, strict=True)),
@@ -61,3 +67,10 @@ def predict_split(model, images: np.ndarray, split: pd.DataFrame, context, batch
     """The model's raw probabilities (n, 6) for the rows of one split."""
     data = SliceBatches(images, split, batch_size, None, context)
     return np.asarray(model.predict(data, verbose=0), dtype=np.float64)
+
+
+def trained_on_data(labels_csv: str) -> dict:
+    """What the card says about the training data: the label file (as params.yaml names it)
+    and whether it is the embedded synthetic phantom (`synthesize`'s folder)."""
+    phantom = Path(labels_csv).resolve().is_relative_to(paths.SYNTHETIC.resolve())
+    return {"labels_csv": labels_csv, "phantom": phantom}
