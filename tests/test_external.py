@@ -31,8 +31,12 @@ def test_score_matches_scikit_learn_and_names_missing_predictions(tmp_path, caps
     (tmp_path / "card.json").write_text(json.dumps({"prior": {s: 0.1 for s in LABELS}}))
     args = ["score", str(tmp_path / "sub.csv"), "--labels", str(tmp_path / "labels.csv")]
     args += ["--groups", str(tmp_path / "ids.csv"), "--card", str(tmp_path / "card.json")]
-    assert main([*args, "--out", str(tmp_path / "r.json"), "--bootstrap", "20"]) == 0
+    page = tmp_path / "page.md"
+    out = ["--out", str(tmp_path / "r.json"), "--bootstrap", "20", "--table", str(page)]
+    assert main([*args, *out]) == 0
     report = json.loads((tmp_path / "r.json").read_text())
+    any_ = report["labels"]["any"]
+    assert f"| any | {any_['auc']:.3f} [{any_['auc_ci95_low']:.3f}, " in page.read_text()
     for s in LABELS:
         assert abs(report["labels"][s]["auc"] - roc_auc_score(truth[s], preds[s])) < 1e-12
     w = np.array([RSNA_WEIGHTS[s] for s in LABELS])

@@ -29,6 +29,8 @@ def add_parser(commands) -> None:
     ap.add_argument("--card", type=Path, default=paths.SLICE_CARD, help="the model's card")
     ap.add_argument("--out", type=Path, required=True, help="the report (JSON)")
     ap.add_argument("--bootstrap", type=int, default=200)
+    ap.add_argument("--table", type=Path, help="also write the figures as a markdown page")
+    ap.add_argument("--title", default="External validation", help="the page's title")
     ap.set_defaults(run=run)
 
 
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ich.data.labels import read_long
     from ich.eval.evaluation import EvaluateSpec
-    from ich.eval.external import external_report
+    from ich.eval.external import external_report, markdown
     from ich.files import write_json
 
     card = json.loads(args.card.read_text())
@@ -52,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
         str(args.submission),
     )
     write_json(args.out, {"submission": args.submission.name, **report})
+    if args.table:
+        command = f"python -m ich score {args.submission.name} ... --out {args.out.as_posix()}"
+        args.table.parent.mkdir(parents=True, exist_ok=True)
+        args.table.write_text(markdown(json.loads(args.out.read_text()), args.title, command))
     m, b = report["model"], report["baselines"]
     auc = report["labels"]["any"]
     print(
