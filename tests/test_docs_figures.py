@@ -39,3 +39,12 @@ def test_the_levers_table_states_the_committed_cross_validation():
 def test_the_levers_table_names_the_command_that_made_it():
     head = LEVERS_DOC.read_text().split("|")[0]
     assert re.search(r"python -m ich levers \S+ --table-only --out reports/real-ct/levers", head)
+
+
+def test_the_zero_shot_page_states_the_committed_report():
+    report = json.loads((ROOT / "reports" / "external" / "ct-ich-phantom-default.json").read_text())
+    page = (ROOT / "docs" / "zero-shot-ct-ich.md").read_text()
+    for label, r in report["labels"].items():
+        cell = f"| {label} | {r['auc']:.3f} [{r['auc_ci95_low']:.3f}, {r['auc_ci95_high']:.3f}] |"
+        assert cell in page, label
+    assert f"| the model | {report['model']['weighted_log_loss']:.4f} |" in page
