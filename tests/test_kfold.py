@@ -78,10 +78,10 @@ def test_pooled_scores_match_scikit_learn():
 def test_cross_validation_scores_every_slice_once_out_of_fold(tmp_path, monkeypatch):
     from ich.model import crossfit
 
-    table = cohort(patients=9, slices=5)
+    table = cohort(patients=8, slices=5)
     index = table.drop(columns=list(LABELS))
-    images = np.random.default_rng(0).integers(0, 255, (len(table), 12, 12, 3), dtype=np.uint8)
-    fold_of = kfold.patient_folds(table, 3, seed=0)
+    images = np.random.default_rng(0).integers(0, 255, (len(table), 8, 8, 3), dtype=np.uint8)
+    fold_of = kfold.patient_folds(table, 2, seed=0)
     trained_on: list[set] = []
     real_train = crossfit.train
 
@@ -92,7 +92,7 @@ def test_cross_validation_scores_every_slice_once_out_of_fold(tmp_path, monkeypa
     monkeypatch.setattr(crossfit, "train", spy)
     spec = train_spec(epochs=1, cnn={"filters": [4]}, patience=0, batch_size=8)
     oof = crossfit.cross_validate(
-        spec, sequence_spec(epochs=1, units=4), images, index, table, fold_of, 0.34, None, tmp_path
+        spec, sequence_spec(epochs=1, units=4), images, index, table, fold_of, 0.5, None, tmp_path
     )
     assert len(oof) == len(table) and set(oof["ID"]) == set(table["ID"])
     for f, seen in enumerate(trained_on):  # fold f's model saw none of fold f's patients
