@@ -17,12 +17,14 @@ from ich.cli import (
     score,
     sequence_cv,
     summary,
+    workspace,
 )
 from ich.errors import InputError
 
 COMMANDS = (
     predict,
     importer,
+    workspace,
     kfold,
     levers,
     compare,

@@ -152,3 +152,33 @@ def test_other_layouts_and_bad_labels_are_refused(tmp_path, capsys):
     (src / "Patients_CT" / "049" / "bone" / "2.jpg").unlink()
     assert main(["import", "ct-ich", str(src), "--out", str(tmp_path / "o")]) == 1
     assert "2.jpg: no bone-window image beside it" in capsys.readouterr().err
+
+
+def test_an_import_cross_validates_end_to_end(tmp_path, capsys):
+    """import -> workspace (the data stages) -> kfold: every labelled slice scored out of fold."""
+    rng = np.random.default_rng(3)
+    src = tmp_path / "src"
+    rows = []
+    for patient in range(60, 66):
+        for number in (1, 2, 3):
+            for window in ("brain", "bone"):
+                folder = src / "Patients_CT" / f"{patient:03d}" / window
+                folder.mkdir(parents=True, exist_ok=True)
+                grey = rng.integers(0, 256, (32, 32), dtype=np.uint8)
+                Image.fromarray(grey).save(folder / f"{number}.jpg")
+            rows.append(_label_row(patient, number, epidural=int(patient % 2 and number == 2)))
+    (src / ct_ich.JPG_LABELS).write_text(CSV_HEAD + "".join(rows))
+    out, ws = tmp_path / "import", tmp_path / "ws"
+    assert main(["import", "ct-ich", str(src), "--out", str(out), "--workers", "1"]) == 0
+    assert main(["workspace", str(ws), "--data", str(out)]) == 0
+    sets = ["extract.resolution=16", "train.epochs=1", "train.cnn.filters=[4]", "train.patience=0"]
+    sets += ["sequence.epochs=1", "sequence.units=4", "sample.positive_ratio=null"]
+    args = ["kfold", str(ws), "--name", "tiny", "--folds", "2", "--val-fraction", "0.5"]
+    args += [f"-S{s}" for s in sets] + ["--out", str(tmp_path / "cv")]
+    assert main(args) == 0
+    oof = pd.read_csv(tmp_path / "cv" / "tiny.csv.gz")
+    assert sorted(oof["ID"]) == sorted(pd.read_csv(out / "ids.csv")["ID"])
+    summary = json.loads((tmp_path / "cv" / "tiny.json").read_text())
+    assert summary["patients"] == 6 and summary["slices"] == 18
+    assert summary["slice_model"]["epidural"]["positive_patients"] == 3
+    assert "kfold tiny: slice model: AUC(any)" in capsys.readouterr().out
