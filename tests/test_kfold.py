@@ -123,3 +123,25 @@ def test_paired_table_favours_the_better_recipe():
     row = next(line for line in text.splitlines() if line.startswith("| good"))
     wll, auc = row.split(" | ")[6:8]
     assert wll.startswith("**-") and auc.startswith("**+")  # clearly better, both ways
+
+
+def test_levers_table_only_pairs_saved_recipes(tmp_path):
+    from ich.__main__ import main
+    from ich.files import write_csv, write_json
+
+    rng = np.random.default_rng(5)
+    base = cohort(patients=20)[["ID", "PatientID", *LABELS]].assign(seed=1)
+    for name, signal in (("base", 0.2), ("all", 0.7)):
+        oof = base.copy()
+        for s in LABELS:
+            p = np.clip(signal * oof[s] + (1 - signal) * rng.random(len(oof)), 0.01, 0.99)
+            oof[f"p_{s}"] = oof[f"p_slice_{s}"] = p
+        write_csv(tmp_path / f"{name}.csv.gz", oof)
+        summary = {"seeds": [1], "series_model": kfold.score(oof, n_boot=10)}
+        write_json(tmp_path / f"{name}.json", {**summary, "slice_model": summary["series_model"]})
+    page = tmp_path / "page.md"
+    args = ["levers", "WS", "--table-only", "--only", "base,all", "--out", str(tmp_path)]
+    assert main([*args, "--boot", "20", "--table", str(page)]) == 0
+    text = page.read_text()
+    assert "python -m ich levers WORKSPACE --table-only" in text and "| all | 1 |" in text
+    assert main([*args, "--only", "base,nonesuch"]) == 1

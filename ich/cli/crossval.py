@@ -16,17 +16,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ich.cli import command
 from ich.errors import InputError
 from ich.pipeline import paths
 
 
 def add_parser(commands) -> None:
-    ap = commands.add_parser(
-        "crossval",
-        help="cross-validation folds compared",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    ap = command(commands, "crossval", "cross-validation folds compared", __doc__)
     ap.add_argument("--out", type=Path, default=paths.REPORTS / "crossval.md")
     ap.add_argument("--all-commits", action="store_true", help="folds on earlier commits too")
     ap.add_argument(

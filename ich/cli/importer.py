@@ -16,18 +16,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ich.cli import command
 from ich.jobs import worker_count
 
 SOURCES = ("ct-ich",)
 
 
 def add_parser(commands) -> None:
-    ap = commands.add_parser(
-        "import",
-        help="a real dataset -> the RSNA layout",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    ap = command(commands, "import", "a real dataset -> the RSNA layout", __doc__)
     ap.add_argument("source", choices=SOURCES, help="the dataset's kind")
     ap.add_argument("src", type=Path, help="the dataset's folder, as downloaded")
     ap.add_argument("--out", type=Path, required=True, help="the RSNA-layout folder to write")

@@ -19,18 +19,14 @@ from pathlib import Path
 
 import yaml
 
+from ich.cli import command
 from ich.errors import InputError
 
 DEFAULT_OUT = Path("reports/kfold")
 
 
 def add_parser(commands) -> None:
-    ap = commands.add_parser(
-        "kfold",
-        help="patient-grouped cross-validation of a recipe",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    ap = command(commands, "kfold", "patient-grouped cross-validation of a recipe", __doc__)
     ap.add_argument("workspace", type=Path, help="a folder where the data stages ran")
     ap.add_argument("--name", required=True, help="the recipe's name (file names in --out)")
     ap.add_argument("-S", "--set", action="append", default=[], metavar="KEY=VALUE")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ich.cli import command
 from ich.cli.kfold import DEFAULT_OUT
 from ich.errors import InputError
 
@@ -34,12 +35,7 @@ WLL: the RSNA weighted log loss (lower is better).
 
 
 def add_parser(commands) -> None:
-    ap = commands.add_parser(
-        "levers",
-        help="cross-validate every recipe lever and pair them",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    ap = command(commands, "levers", "cross-validate every recipe lever and pair them", __doc__)
     ap.add_argument("workspace", type=Path)
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--folds", type=int, default=5)
@@ -53,7 +49,7 @@ def add_parser(commands) -> None:
     ap.set_defaults(run=run)
 
 
-def command(name: str, changes: list[str], args: argparse.Namespace) -> list[str]:
+def kfold_command(name: str, changes: list[str], args: argparse.Namespace) -> list[str]:
     sets = [f"-S{c.format(workspace=args.workspace)}" for c in changes]
     return [
         sys.executable,
@@ -83,7 +79,7 @@ def run_all(levers: dict[str, list[str]], args: argparse.Namespace) -> list[str]
             log = open(args.out / f"{name}.log", "w")  # noqa: SIM115 (closed when it ends)
             running[name] = (
                 subprocess.Popen(
-                    command(name, changes, args), stdout=log, stderr=subprocess.STDOUT
+                    kfold_command(name, changes, args), stdout=log, stderr=subprocess.STDOUT
                 ),
                 log,
             )

@@ -13,15 +13,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ich.cli import command
 from ich.pipeline import paths
 
 
 def add_parser(commands) -> None:
-    ap = commands.add_parser(
-        "score",
-        help="a submission against a labelled set (external validation)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ap = command(
+        commands, "score", "a submission against a labelled set (external validation)", __doc__
     )
     ap.add_argument("submission", type=Path, help="Kaggle-format CSV from `predict`")
     ap.add_argument("--labels", type=Path, required=True, help="Kaggle-format label CSV")

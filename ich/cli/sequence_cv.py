@@ -16,17 +16,18 @@ from pathlib import Path
 
 import yaml
 
+from ich.cli import command
 from ich.errors import InputError
 from ich.pipeline import paths
 from ich.pipeline.backend import use
 
 
 def add_parser(commands) -> None:
-    ap = commands.add_parser(
+    ap = command(
+        commands,
         "sequence-cv",
-        help="a series-model change cross-validated on cached fold features",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "a series-model change cross-validated on cached fold features",
+        __doc__,
     )
     ap.add_argument("prefix", help="the fold experiments: names starting with this")
     ap.add_argument(

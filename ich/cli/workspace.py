@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from ich.cli import command
 from ich.errors import InputError
 from ich.pipeline import paths
 
@@ -27,12 +28,7 @@ DATA_STAGES = ("labels", "manifest", "decode")
 
 
 def add_parser(commands) -> None:
-    ap = commands.add_parser(
-        "workspace",
-        help="run the data stages on a dataset, for kfold",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    ap = command(commands, "workspace", "run the data stages on a dataset, for kfold", __doc__)
     ap.add_argument("dir", type=Path, help="the workspace folder (created)")
     ap.add_argument("--data", type=Path, required=True, help="an RSNA-layout dataset folder")
     ap.add_argument("--params", type=Path, default=ROOT / paths.PARAMS, help="params to start from")
