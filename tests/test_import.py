@@ -182,3 +182,9 @@ def test_an_import_cross_validates_end_to_end(tmp_path, capsys):
     assert summary["patients"] == 6 and summary["slices"] == 18
     assert summary["slice_model"]["epidural"]["positive_patients"] == 3
     assert "kfold tiny: slice model: AUC(any)" in capsys.readouterr().out
+    # a later run adds seeds to the same recipe and keeps the ones it has
+    assert main([*args[:4], "--seeds", "1,2", *args[4:]]) == 0
+    both = pd.read_csv(tmp_path / "cv" / "tiny.csv.gz")
+    assert sorted(both["seed"].unique()) == [1, 2]
+    pd.testing.assert_frame_equal(both[both["seed"] == 1].reset_index(drop=True), oof)
+    assert "seeds [1] kept" in capsys.readouterr().out

@@ -24,6 +24,8 @@ from ich.model.training import TrainSpec
 from ich.pipeline import params as params_io
 from ich.pipeline import paths
 
+RECIPE = ("extract", "sample", "train", "sequence")  # the params sections that define a recipe
+
 
 def images_path(workspace: Path, spec: ExtractSpec, base: int) -> Path:
     """Where the workspace keeps the model images under `spec` (keyed by the settings)."""
@@ -56,10 +58,13 @@ def run_recipe(workspace: Path, p: dict, args: argparse.Namespace, seeds: list[i
     labels = pd.read_csv(workspace / paths.LABELS)
     table = index.merge(labels, on="ID", how="inner", validate="one_to_one")
     fold_of = patient_folds(table, args.folds, args.fold_seed)
+    frames = earlier_seeds(args, p)
+    done = {int(s) for f in frames for s in f["seed"].unique()}
+    if done:
+        print(f"kfold {args.name}: seeds {sorted(done)} kept from {args.out}", flush=True)
     work = Path(tempfile.mkdtemp(prefix=f"ich-kfold-{args.name}-"))  # per-fold histories
-    frames: list[pd.DataFrame] = []
     summary: dict = {}
-    for seed in seeds:
+    for seed in (s for s in seeds if s not in done):
         p["train"]["seed"], p["sequence"]["seed"] = seed, seed
         train_spec = params_io.section(p, "train", TrainSpec)
         sequence_spec = params_io.section(p, "sequence", SequenceSpec)
@@ -79,7 +84,29 @@ def run_recipe(workspace: Path, p: dict, args: argparse.Namespace, seeds: list[i
         summary = write_results(args, p, pd.concat(frames, ignore_index=True), table)
         print(f"kfold {args.name}: seed {seed} done", flush=True)
     shutil.rmtree(work)
-    return summary
+    return summary or write_results(args, p, pd.concat(frames, ignore_index=True), table)
+
+
+def _recipe(p: dict) -> dict:
+    """The params that define a recipe: the sections kfold reads, training seeds left out."""
+    out = json.loads(json.dumps({k: p[k] for k in RECIPE}))
+    out["train"].pop("seed"), out["sequence"].pop("seed")
+    return out
+
+
+def earlier_seeds(args: argparse.Namespace, p: dict) -> list[pd.DataFrame]:
+    """The out-of-fold predictions an earlier run of this recipe left in OUT (its seeds are
+    kept, so seeds can be added run by run, or on other machines); none when OUT/NAME holds
+    another recipe or other folds."""
+    summary_path, oof_path = args.out / f"{args.name}.json", args.out / f"{args.name}.csv.gz"
+    if not (summary_path.is_file() and oof_path.is_file()):
+        return []
+    before = json.loads(summary_path.read_text())
+    same_folds = (before["folds"], before["fold_seed"]) == (args.folds, args.fold_seed)
+    if not same_folds or _recipe(before["params"]) != _recipe(p):
+        print(f"kfold {args.name}: {summary_path} holds another recipe or folds: replaced")
+        return []
+    return [pd.read_csv(oof_path)]
 
 
 def write_results(args: argparse.Namespace, p: dict, oof: pd.DataFrame, table) -> dict:
@@ -99,7 +126,7 @@ def write_results(args: argparse.Namespace, p: dict, oof: pd.DataFrame, table) -
         "slice_model": score(oof, "p_slice_"),
         "prior": score(oof, "p_prior_"),
         "seed_ensemble": score(seed_mean(oof), "p_") if len(seeds) > 1 else None,
-        "params": {k: p[k] for k in ("extract", "sample", "train", "sequence")},
+        "params": {k: p[k] for k in RECIPE},
     }
     write_json(args.out / f"{args.name}.json", summary)
     return summary
