@@ -69,8 +69,8 @@ def fold_split(
 ) -> FoldSplit:
     """Fold `fold`'s patients are the test set; of the rest, `val_fraction` (stratified the
     same way) stop training early, and the others are drawn at `positive_ratio` (None: all)."""
-    test = table[table["PatientID"].map(fold_of) == fold]
-    rest = table[table["PatientID"].map(fold_of) != fold]
+    in_fold = table["PatientID"].map(fold_of) == fold
+    test, rest = table[in_fold], table[~in_fold]
     inner = patient_folds(rest, max(2, round(1 / val_fraction)), seed + fold)
     is_val = rest["PatientID"].map(inner) == 0
     pool = rest[~is_val]

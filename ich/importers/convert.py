@@ -71,7 +71,7 @@ def import_ct_ich(src: Path, out: Path, workers: int = 1, labelled: bool = True)
     )
     images["ID"] = [s.sop_uid for s in slices]
     images["PatientID"] = [ct_ich.stable_id("patient", s.patient) for s in slices]
-    images["SeriesInstanceUID"] = [header(s).series_uid for s in slices]
+    images["SeriesInstanceUID"] = [ct_ich.stable_id("series", s.patient, digits=10) for s in slices]
     folder_name = "stage_2_train" if labels is not None else "stage_2_test"
     tmp = out.with_name(out.name + ".tmp")
     if tmp.exists():

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ich.data.inputs import neighbour_rows
-from ich.data.series import row_labels, series_rows
+from ich.data.series import row_labels, series_inputs, series_rows
 from ich.data.splits import prevalence
 from ich.eval.kfold import fold_split, logit, oof_frame, prior_oof
 from ich.model.card import predict_split
@@ -21,13 +21,10 @@ from ich.rsna import LABELS
 
 def slice_inputs(index: pd.DataFrame, table: pd.DataFrame, p_slice: np.ndarray) -> np.ndarray:
     """The series model's inputs by array row: the slice models' logits (comparable across fold
-    models, unlike their features) and the slice's relative position."""
-    size = int(index["row"].max()) + 1
-    inputs = np.zeros((size, len(LABELS) + 1), np.float32)
-    rows = table["row"].to_numpy()
-    inputs[rows, : len(LABELS)] = logit(p_slice)
-    inputs[rows, -1] = table["relative_position"].to_numpy(np.float32)
-    return inputs
+    models, unlike their features) and the slice's relative position (`series_inputs`)."""
+    logits = np.zeros((int(index["row"].max()) + 1, len(LABELS)), np.float32)
+    logits[table["row"].to_numpy()] = logit(p_slice)
+    return series_inputs(logits, table)
 
 
 def cross_validate(
