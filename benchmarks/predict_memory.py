@@ -21,7 +21,7 @@ from pathlib import Path
 from ich.dicom.fast import read
 from ich.pipeline import paths
 
-SOURCE = paths.SYNTHETIC / "stage_2_train"
+SOURCE = paths.SOURCE / "stage_2_train"
 
 
 def new_uid(uid: str, copy: int) -> str:

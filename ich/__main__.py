@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ich.cli import (
+    bundle,
     compare,
     crossval,
     deps,
@@ -27,6 +28,7 @@ COMMANDS = (
     workspace,
     kfold,
     levers,
+    bundle,
     compare,
     crossval,
     sequence_cv,

@@ -107,6 +107,17 @@ def predict_images(model, prep: dict, images, index, sequence=None, card: dict |
     return predict_series(sequence, series_inputs(features, index), series_rows(index))[at]
 
 
+def predict_ensemble(models: list, preps: list[dict], images, index, sequence=None, card=None):
+    """`predict_images` of one slice model (and its series model), or the mean of several slice
+    models' probabilities on the natural scale (a bundle's ensemble; no series model then)."""
+    if len(models) == 1:
+        return predict_images(models[0], preps[0], images, index, sequence, card)
+    if sequence is not None:
+        raise InputError("a series model reads one slice model's features, not an ensemble's")
+    each = [predict_images(m, p, images, index) for m, p in zip(models, preps, strict=True)]
+    return np.mean(each, axis=0)
+
+
 def predict_files(
     model, prep: dict, files: list[Path], sequence=None, card: dict | None = None, workers=1
 ):

@@ -1,13 +1,18 @@
-"""Stage `montage`: plots/synthetic_samples.png, synthetic slices per subtype, bleeds outlined.
+"""Stage `montage`: plots/source_samples.png, a first look at the labelled data. The phantom:
+synthetic slices per subtype with their bleeds outlined; real data: labelled slices per subtype.
 
-It reads nothing outside the repository; `python -m ich montage --fixtures DIR` draws the same
-picture with a column of real RSNA slices beside it.
+`python -m ich montage --fixtures DIR` draws the phantom's picture with a column of real RSNA
+slices beside it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
+from ich.data.montage import draw_labelled
+from ich.data.source import DataSpec
 from ich.pipeline import params, paths
 from ich.pipeline.stage import run
 from ich.synthetic.cohort import SynthesizeSpec, plan
@@ -15,9 +20,16 @@ from ich.synthetic.montage import draw
 
 
 def main() -> None:
-    spec = params.section(params.load(), "synthesize", SynthesizeSpec)
-    truth = pd.read_csv(paths.SYNTHETIC / "truth.csv")
-    draw(plan(spec.cohort()), truth, paths.SYNTHETIC, None, paths.SYNTHETIC_SAMPLES)
+    p = params.load()
+    data = params.section(p, "data", DataSpec)
+    if data.phantom:
+        spec = params.section(p, "synthesize", SynthesizeSpec)
+        truth = pd.read_csv(paths.SOURCE / "truth.csv")
+        draw(plan(spec.cohort()), truth, paths.SOURCE, None, paths.SOURCE_SAMPLES)
+    else:
+        title = f"data.source {data.source}"
+        labels = pd.read_csv(paths.LABELS)
+        draw_labelled(labels, Path(data.dicom_dir), paths.SOURCE_SAMPLES, title)
 
 
 if __name__ == "__main__":

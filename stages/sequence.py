@@ -13,8 +13,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ich.data.series import series_rows  # noqa: E402
-from ich.eval.sequence_inputs import SequenceInputs  # noqa: E402
-from ich.files import write_json, write_npy  # noqa: E402
+from ich.eval.sequence_inputs import FIT, STOP, SequenceInputs  # noqa: E402
+from ich.files import write_csv, write_json, write_npy  # noqa: E402
 from ich.model.card import sequence_card  # noqa: E402
 from ich.model.curves import training_curves  # noqa: E402
 from ich.model.saving import save  # noqa: E402
@@ -30,13 +30,15 @@ def main() -> None:
         labels=pd.read_csv(paths.LABELS),
         features=np.load(paths.FEATURES),
         slice_probs=np.load(paths.SLICE_PROBS),
-        splits={s: pd.read_csv(paths.SPLITS / f"{s}.csv") for s in ("train_pool", "val")},
+        splits={s: pd.read_csv(paths.SPLITS / f"{s}.csv") for s in (FIT, STOP)},
         slice_card=json.loads(paths.SLICE_CARD.read_text()),
     )
     history = paths.SEQUENCE_PLOTS / "history.csv"
     model, summary = train_sequence(
-        spec, data.inputs, data.labels, data.series["train_pool"], data.series["val"], history
+        spec, data.inputs, data.labels, data.series[FIT], data.series[STOP], history
     )
+    provenance = data.provenance(pd.read_csv(paths.SPLITS / "train.csv"))
+    write_csv(paths.SEQUENCE_PROVENANCE, provenance)
     save(model, paths.SEQUENCE_MODEL)
     # every series once, here, so that evaluate reads probabilities and needs no model
     probs = predict_series(model, data.inputs, series_rows(data.index)).astype(np.float32)
@@ -44,7 +46,7 @@ def main() -> None:
     embed = json.loads(paths.EMBED_SETTINGS.read_text())
     val_rows = data.val_rows
     p_val = probs[val_rows].astype(np.float64)
-    card = sequence_card(data.slice_card, embed, data.labels[val_rows], p_val)
+    card = sequence_card(data.slice_card, embed, data.labels[val_rows], p_val, provenance)
     write_json(paths.SEQUENCE_CARD, card)
     val = data.val_scores(probs)
     write_json(paths.SEQUENCE_REPORT, {**summary, "val_weighted_log_loss": val})

@@ -12,6 +12,7 @@ import shutil  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from ich.data.source import DataSpec  # noqa: E402
 from ich.files import write_json  # noqa: E402
 from ich.model.card import model_card, trained_on_data  # noqa: E402
 from ich.model.curves import training_curves  # noqa: E402
@@ -25,7 +26,7 @@ from ich.pipeline.stage import run  # noqa: E402
 def main() -> None:
     p = params.load()
     spec = params.section(p, "train", TrainSpec)
-    trained_on = trained_on_data(params.get(p, "data.labels_csv"))
+    trained_on = trained_on_data(params.section(p, "data", DataSpec))
     images = np.load(paths.IMAGES, mmap_mode="r")
     index = pd.read_csv(paths.INDEX)
     splits = {s: pd.read_csv(paths.SPLITS / f"{s}.csv") for s in ("train", "val", "train_pool")}

@@ -6,9 +6,15 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
-LEVERS_DOC = ROOT / "docs" / "real-ct-levers.md"
-LEVERS_DIR = ROOT / "reports" / "real-ct" / "levers"
+
+# each generated table and the folder of kfold summaries it was generated from
+TABLES = [
+    (ROOT / "docs" / "real-ct-levers.md", ROOT / "reports" / "real-ct" / "levers"),
+    (ROOT / "docs" / "real-ct-seeds.md", ROOT / "reports" / "real-ct" / "cpu"),
+]
 
 
 def table_rows(path: Path) -> dict[str, list[str]]:
@@ -21,9 +27,10 @@ def table_rows(path: Path) -> dict[str, list[str]]:
     return rows
 
 
-def test_the_levers_table_states_the_committed_cross_validation():
-    rows = table_rows(LEVERS_DOC)
-    summaries = {p.stem: json.loads(p.read_text()) for p in LEVERS_DIR.glob("*.json")}
+@pytest.mark.parametrize(("doc", "folder"), TABLES, ids=lambda x: x.name)
+def test_the_levers_tables_state_the_committed_cross_validation(doc, folder):
+    rows = table_rows(doc)
+    summaries = {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
     assert set(rows) == set(summaries)
     for name, cells in rows.items():
         s = summaries[name]
@@ -33,12 +40,14 @@ def test_the_levers_table_states_the_committed_cross_validation():
             assert cell == f"{auc['auc']:.3f} [{auc['low']:.3f}, {auc['high']:.3f}]", name
         assert cells[3] == f"{s['series_model']['weighted_log_loss']['value']:.4f}", name
         assert cells[5] == f"{s['slice_model']['weighted_log_loss']['value']:.4f}", name
-        assert (LEVERS_DIR / f"{name}.csv.gz").is_file()
+        assert (folder / f"{name}.csv.gz").is_file()
 
 
-def test_the_levers_table_names_the_command_that_made_it():
-    head = LEVERS_DOC.read_text().split("|")[0]
-    assert re.search(r"python -m ich levers \S+ --table-only --out reports/real-ct/levers", head)
+@pytest.mark.parametrize(("doc", "folder"), TABLES, ids=lambda x: x.name)
+def test_the_levers_tables_name_the_command_that_made_them(doc, folder):
+    head = doc.read_text().split("|")[0]
+    out = folder.relative_to(ROOT).as_posix()
+    assert re.search(rf"python -m ich levers \S+ --table-only --out {out}", head)
 
 
 def test_the_zero_shot_page_states_the_committed_report():

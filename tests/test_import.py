@@ -188,3 +188,43 @@ def test_an_import_cross_validates_end_to_end(tmp_path, capsys):
     assert sorted(both["seed"].unique()) == [1, 2]
     pd.testing.assert_frame_equal(both[both["seed"] == 1].reset_index(drop=True), oof)
     assert "seeds [1] kept" in capsys.readouterr().out
+    two = json.loads((tmp_path / "cv" / "tiny.json").read_text())
+    assert two["seed_ensemble_slice"]["any"]["positive_slices"] == 3  # counted once, not twice
+    # the final models on every patient, as a bundle predict reads whole
+    bundle = tmp_path / "bundle"
+    sets_args = [f"-S{s}" for s in sets]
+    cv = ["--cv", str(tmp_path / "cv" / "tiny.json")]
+    assert main(["bundle", str(ws), "--out", str(bundle), "--seeds", "1,2", *sets_args, *cv]) == 0
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    assert manifest["cross_validation"]["patients"] == 6 and manifest["sequence"] is None
+    card = json.loads((bundle / "slice-1" / "preprocessing.json").read_text())
+    assert card["trained_on"] == {
+        **card["trained_on"],
+        **{"dataset": "CT-ICH", "phantom": False, "source": "rsna"},
+    }
+    assert [t["patients"] for t in manifest["training"]] == [6, 6]
+    scans = tmp_path / "scans"
+    assert main(["import", "ct-ich", str(src), "--out", str(scans), "--images-only"]) == 0
+    subs = {}
+    for name, model in (
+        ("bundle", bundle),
+        *((k, bundle / k / "model.keras") for k in ("slice-0", "slice-1")),
+    ):
+        subs[name] = tmp_path / f"{name}.csv"
+        args = [
+            "predict",
+            str(scans / "stage_2_test"),
+            "--model",
+            str(model),
+            "--out",
+            str(subs[name]),
+        ]
+        assert main([*args, "--sequence", "none", "--workers", "1"]) == 0
+    got = {k: pd.read_csv(v).set_index("ID")["Label"] for k, v in subs.items()}
+    assert len(got["bundle"]) == 6 * 18
+    mean = (got["slice-0"] + got["slice-1"]) / 2  # the ensemble: the mean of its models
+    np.testing.assert_allclose(got["bundle"], mean.loc[got["bundle"].index], atol=2e-6)
+    assert not np.allclose(got["slice-0"], got["slice-1"]), "two seeds, two models"
+    (bundle / "slice-1" / "model.keras").unlink()
+    assert main(["predict", str(scans), "--model", str(bundle)]) != 0
+    assert "slice-1/model.keras is missing" in capsys.readouterr().err

@@ -188,7 +188,7 @@ def test_a_phantom_trained_model_is_flagged(tiny_dataset, model_dir, tmp_path, c
     shutil.copytree(model_dir, phantom)
     card_path = phantom / "slice" / "preprocessing.json"
     card = json.loads(card_path.read_text())
-    card["trained_on"] = {"labels_csv": "data/synthetic/stage_2_train.csv", "phantom": True}
+    card["trained_on"] = {"labels_csv": "data/source/stage_2_train.csv", "phantom": True}
     card_path.write_text(json.dumps(card))
     first = sorted((tiny_dataset[0] / "stage_2_test").glob("*.dcm"))[0]
     args = ["predict", str(first), *models(phantom), "--out", str(tmp_path / "s.csv")]

@@ -13,6 +13,7 @@ SPEC = SampleSpec(
     seed=3,
     holdout_fraction=0.2,
     val_fraction=0.2,
+    series_fraction=0.2,
     positive_ratio=0.5,
     n_train=None,
     n_val=None,
@@ -103,7 +104,21 @@ def test_cv_folds_partition_the_non_holdout_patients_and_keep_the_holdout():
     assert set().union(*vals) == rest and sum(map(len, vals)) == len(rest), "a partition"
     for f, val in zip(folds, vals, strict=True):
         assert f["holdout"].equals(plain["holdout"]), "the holdout does not move"
-        assert set(f["train_pool"]["PatientID"]) == rest - val
+        series = set(f["series_pool"]["PatientID"])
+        assert set(f["train_pool"]["PatientID"]) == rest - val - series
         assert f["val"]["any"].mean() == pytest.approx(0.5, abs=0.02)
     with pytest.raises(ValueError, match=r"folds are numbered 0..2 \(cv_folds 3\)"):
         SampleSpec.model_validate({**SPEC.model_dump(), "cv_fold": 3})
+
+
+def test_series_patients_are_kept_from_the_slice_model_with_every_image():
+    t = table()
+    splits = make_splits(t, SPEC)
+    series = set(splits["series_pool"]["PatientID"])
+    others = {n: set(splits[n]["PatientID"]) for n in ("train", "val", "holdout", "train_pool")}
+    assert all(not series & patients for patients in others.values())
+    rest = set(t["PatientID"]) - others["holdout"]
+    assert len(series) == round(len(rest) * SPEC.series_fraction)
+    assert len(splits["series_pool"]) == t["PatientID"].isin(series).sum(), "every image"
+    with pytest.raises(ValueError, match="leave no training patients"):
+        SampleSpec.model_validate({**SPEC.model_dump(), "series_fraction": 0.8})

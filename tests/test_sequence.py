@@ -165,7 +165,7 @@ def test_sequence_cv_retrains_as_reproducibly_as_the_stage():
         index=index,
         inputs=series_inputs(features, index),
         labels=labels,
-        series={"train_pool": rows[:14], "val": rows[14:]},
+        series={"series_pool": rows[:14], "val": rows[14:]},
         slice_probs=np.full(labels.shape, 0.3),
         slice_card={},
     )
@@ -212,3 +212,25 @@ def test_sequence_cv_retrains_on_the_folds_backend_and_refuses_a_mix(monkeypatch
     with pytest.raises(ZeroDivisionError):  # stopped where the folds' features are read
         sequence_cv.run(args)
     assert chosen == ["tensorflow"], "no train.backend recorded: tensorflow, as then"
+
+
+def test_provenance_names_each_slice_by_its_array_row_and_what_the_slice_model_saw():
+    """Rows of the index are array rows with gaps (rejected files): provenance maps a series'
+    rows through the `row` column, not by position."""
+    from ich.eval.sequence_inputs import SequenceInputs
+
+    index = index_of({"P1_a": [1.0, 2.0], "P2_a": [1.0, 2.0], "P3_a": [1.0, 2.0]})
+    index["row"] = [0, 2, 3, 5, 6, 8]  # rows 1, 4 and 7 were rejected
+    rows = series_rows(index)
+    data = SequenceInputs(
+        index=index,
+        inputs=np.zeros((9, 2), np.float32),
+        labels=np.zeros((9, len(LABELS)), np.float32),
+        series={"series_pool": rows[:2], "val": rows[2:]},
+        slice_probs=np.zeros((9, len(LABELS))),
+        slice_card={},
+    )
+    got = data.provenance(index[index["PatientID"] == "P2"])
+    assert got["ID"].tolist() == index["ID"].tolist()
+    assert got["role"].tolist() == ["fit"] * 4 + ["early_stopping"] * 2
+    assert got["slice_model_trained_on"].tolist() == [False, False, True, True, False, False]

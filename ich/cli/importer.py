@@ -7,8 +7,8 @@ SRC is CT-ICH's JPG edition (Patients_CT/ and hemorrhage_diagnosis.csv) or its N
 slice), stage_2_train.csv (Kaggle's label format), ids.csv (each ID's patient and slice) and
 import.json (counts, and the labelled slices without images and images without labels). Without
 the label CSV, or with --images-only, the images go to stage_2_test/ for `predict`.
-Point the data params at DIR (data.labels_csv: DIR/stage_2_train.csv, data.dicom_dir:
-DIR/stage_2_train) to train on it.
+To train on it: data.source rsna, data.labels_csv DIR/stage_2_train.csv and data.dicom_dir
+DIR/stage_2_train; or let the pipeline import it (data.source ct-ich, data.raw SRC).
 """
 
 from __future__ import annotations

@@ -34,6 +34,13 @@ WLL: the RSNA weighted log loss (lower is better).
 """
 
 
+ENSEMBLES = """
+Seeds averaged: each recipe's slice models of every seed, their probabilities averaged per
+slice (an ensemble of models trained alike), paired with each seed alone on the same patients.
+
+"""
+
+
 def add_parser(commands) -> None:
     ap = command(commands, "levers", "cross-validate every recipe lever and pair them", __doc__)
     ap.add_argument("workspace", type=Path)
@@ -95,7 +102,7 @@ def run_all(levers: dict[str, list[str]], args: argparse.Namespace) -> list[str]
 
 
 def run(args: argparse.Namespace) -> int:
-    from ich.eval.kfold_compare import table
+    from ich.eval.kfold_compare import ensemble_table, table
     from ich.eval.levers import LEVERS
 
     names = args.only.split(",") if args.only else list(LEVERS)
@@ -108,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
     oofs = {n: pd.read_csv(args.out / f"{n}.csv.gz") for n in done}
     text = HEADER.format(out=args.out.as_posix(), boot=args.boot, reference=args.reference)
     text += table(summaries, oofs, args.reference, args.boot)
+    ensembles = ensemble_table(oofs, args.boot)
+    if ensembles:
+        text += ENSEMBLES + ensembles
     target = args.table or args.out / "levers.md"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text)

@@ -30,13 +30,13 @@ def run(args: argparse.Namespace) -> int:
     from ich.synthetic.cohort import SynthesizeSpec, plan
     from ich.synthetic.montage import draw
 
-    truth_csv = paths.SYNTHETIC / "truth.csv"
+    truth_csv = paths.SOURCE / "truth.csv"
     if not truth_csv.exists():
-        raise FileNotFoundError(f"{truth_csv} not found: run `dvc repro synthesize` first")
+        raise FileNotFoundError(f"{truth_csv} not found: run `dvc repro source` first")
     fixtures = args.fixtures if args.fixtures.is_dir() else None
     if fixtures is None:
         print(f"montage: {args.fixtures} not found, drawing synthetic slices only")
     spec = params.section(params.load(), "synthesize", SynthesizeSpec)
-    draw(plan(spec.cohort()), pd.read_csv(truth_csv), paths.SYNTHETIC, fixtures, args.out)
+    draw(plan(spec.cohort()), pd.read_csv(truth_csv), paths.SOURCE, fixtures, args.out)
     print(f"montage: {args.out}")
     return 0

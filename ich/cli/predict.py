@@ -20,12 +20,17 @@ from ich.pipeline.backend import BACKENDS, use
 def add_parser(commands) -> None:
     ap = commands.add_parser("predict", help="DICOMs -> Kaggle submission CSV", description=__doc__)
     ap.add_argument("inputs", nargs="+", type=Path, help="DICOM files or folders (searched)")
-    ap.add_argument("--model", type=Path, default=paths.SLICE_MODEL, help="the slice model")
+    ap.add_argument(
+        "--model",
+        type=Path,
+        default=paths.SLICE_MODEL,
+        help="the slice model, or a bundle folder (e.g. models/real-ct: its models and cards)",
+    )
     ap.add_argument(
         "--sequence",
         type=Path,
-        default=paths.SEQUENCE_MODEL,
-        help="the series model on its features; `none`: the slice model alone",
+        help=f"the series model on its features (default: {paths.SEQUENCE_MODEL}, or the "
+        "bundle's); `none`: the slice model(s) alone",
     )
     ap.add_argument("--out", type=Path, default=Path("submission.csv"))
     ap.add_argument("--sample-submission", type=Path, help="Kaggle's, for its order and IDs")
@@ -49,6 +54,32 @@ def add_parser(commands) -> None:
     ap.set_defaults(run=run)
 
 
+def models_to_use(model: Path, sequence: Path | None) -> tuple[list[Path], Path | None]:
+    """The slice model(s) and the series model (or None) that `--model` and `--sequence` name:
+    a bundle folder brings its own; a single slice model pairs with the pipeline's series model."""
+    from ich.model.bundle import read_bundle
+
+    if model.is_dir():
+        bundle = read_bundle(model)
+        slices, default = bundle.slice_models, bundle.sequence
+    else:
+        slices, default = [model], paths.SEQUENCE_MODEL
+    chosen = default if sequence is None else (None if str(sequence) == "none" else sequence)
+    for path in [*slices, *([chosen] if chosen else [])]:
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: model not found (run `make repro` first)")
+    return slices, chosen
+
+
+def ensemble_card(preps: list[dict]) -> dict:
+    """The slice models' card for --studies: an ensemble's `any` threshold is the mean of its
+    models' (each chosen on its own val patients at the same target sensitivity)."""
+    if len(preps) == 1:
+        return preps[0]
+    mean = sum(p["thresholds"]["any"] for p in preps) / len(preps)
+    return {**preps[0], "thresholds": {**preps[0]["thresholds"], "any": mean}}
+
+
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -62,23 +93,21 @@ def run(args: argparse.Namespace) -> int:
         find_dicoms,
         load_card,
         phantom_warning,
-        predict_images,
+        predict_ensemble,
         study_summary,
         submission,
     )
 
     use(args.backend)  # before anything imports Keras
-    use_sequence = str(args.sequence) != "none"
-    for path in (args.model, args.sequence) if use_sequence else (args.model,):
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: model not found (run `make repro` first)")
+    slice_models, sequence_path = models_to_use(args.model, args.sequence)
     start = time.perf_counter()
     files = find_dicoms(args.inputs)
-    prep = load_card(args.model, "preprocessing.json")
+    preps = [load_card(m, "preprocessing.json") for m in slice_models]
+    prep = preps[0]  # an ensemble's inputs agree (ich.model.bundle)
     warning = phantom_warning(prep)
     if warning:
         print(warning, file=sys.stderr)
-    card = load_card(args.sequence, "card.json") if use_sequence else prep
+    card = load_card(sequence_path, "card.json") if sequence_path else ensemble_card(preps)
     with tempfile.TemporaryDirectory(prefix="ich-predict-") as tmp:
         # decoded first, in forked workers, before Keras (and its threads) is loaded
         index, rejected, images = decode(
@@ -86,9 +115,9 @@ def run(args: argparse.Namespace) -> int:
         )
         import keras
 
-        model = keras.saving.load_model(args.model, compile=False)
-        sequence = keras.saving.load_model(args.sequence, compile=False) if use_sequence else None
-        probs = predict_images(model, prep, images, index, sequence, card)
+        models = [keras.saving.load_model(m, compile=False) for m in slice_models]
+        sequence = keras.saving.load_model(sequence_path, compile=False) if sequence_path else None
+        probs = predict_ensemble(models, preps, images, index, sequence, card)
         del images
     order = pd.read_csv(args.sample_submission)["ID"] if args.sample_submission else None
     if order is not None and not args.allow_missing:

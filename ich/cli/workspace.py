@@ -3,10 +3,10 @@ dataset in the RSNA layout (e.g. an import), for `python -m ich kfold` and `leve
 
     python -m ich workspace DIR --data data/ct-ich
 
-writes DIR/params.yaml (this project's params.yaml with the two data params pointing at
-DATA/stage_2_train.csv and DATA/stage_2_train) and runs the `labels`, `manifest` and `decode`
-stages in DIR, exactly as `dvc repro` would: DIR/data/ then holds the labels, the index and the
-decoded codes that every recipe derives its images from.
+writes DIR/params.yaml (this project's params.yaml with data.source rsna and the two data
+params pointing at DATA/stage_2_train.csv and DATA/stage_2_train) and runs the `labels`,
+`manifest` and `decode` stages in DIR, exactly as `dvc repro` would: DIR/data/ then holds the
+labels, the index and the decoded codes that every recipe derives its images from.
 """
 
 from __future__ import annotations
@@ -40,7 +40,12 @@ def run(args: argparse.Namespace) -> int:
     if not labels.is_file() or not dicoms.is_dir():
         raise InputError(f"{args.data}: expected stage_2_train.csv and stage_2_train/ in it")
     params = yaml.safe_load(args.params.read_text())
-    params["data"] = {"labels_csv": str(labels.resolve()), "dicom_dir": str(dicoms.resolve())}
+    params["data"] = {
+        "source": "rsna",  # the RSNA layout, read in place
+        "raw": None,
+        "labels_csv": str(labels.resolve()),
+        "dicom_dir": str(dicoms.resolve()),
+    }
     args.dir.mkdir(parents=True, exist_ok=True)
     (args.dir / paths.PARAMS).write_text(yaml.safe_dump(params, sort_keys=False))
     env = {

@@ -3,7 +3,9 @@
 Patients are assigned to splits first (by seed and fractions only), then images are drawn
 within each split. So the holdout patients do not move when the ratio or the sizes change,
 and neither does `train_pool`, every image of the training patients at its natural
-prevalence: what baselines and the natural prior are fit on.
+prevalence: what baselines and the natural prior are fit on. `series_pool` is every image of
+the patients kept from the slice model for the series model, so that the series model learns
+from features of slices the slice model never trained on (out-of-sample, as at prediction).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class SampleSpec(Spec):
     seed: Count
     holdout_fraction: OpenFraction  # of patients
     val_fraction: OpenFraction  # of the non-holdout patients
+    series_fraction: OpenFraction  # of the non-holdout patients: for the series model only
     positive_ratio: Fraction | None  # None: every image (natural prevalence), none discarded
     n_train: Positive | None  # None: as many as the ratio allows
     n_val: Positive | None
@@ -31,6 +34,14 @@ class SampleSpec(Spec):
     holdout_resample: bool  # draw the holdout at positive_ratio (the seed's iteration 3)
     cv_folds: int = Field(ge=2)  # grouped cross-validation: folds of the non-holdout patients
     cv_fold: Count | None  # None: val is val_fraction of them; k: val is fold k of cv_folds
+
+    @field_validator("series_fraction")
+    @classmethod
+    def _room_for_training(cls, fraction: float, info: ValidationInfo) -> float:
+        val = info.data.get("val_fraction")
+        if val is not None and val + fraction >= 1:
+            raise ValueError(f"val_fraction {val} + series_fraction leave no training patients")
+        return fraction
 
     @field_validator("cv_fold")
     @classmethod
@@ -44,7 +55,8 @@ class SampleSpec(Spec):
 def assign_patients(patients: np.ndarray, spec: SampleSpec) -> dict[str, str]:
     """PatientID -> split, from a seeded permutation of the sorted patient list. The holdout
     comes first and depends on the seed and its fraction alone; with `cv_fold` set, val is that
-    fold of the rest (contiguous folds, so the folds partition the non-holdout patients)."""
+    fold of the rest (contiguous folds, so the folds partition the non-holdout patients). The
+    series patients are the next `series_fraction` of the rest after val."""
     rng = np.random.default_rng([spec.seed, 0])
     order = np.sort(patients)[rng.permutation(len(patients))]
     n_hold = round(len(order) * spec.holdout_fraction)
@@ -54,8 +66,11 @@ def assign_patients(patients: np.ndarray, spec: SampleSpec) -> dict[str, str]:
         val = rest[:n_val]
     else:
         val = np.array_split(rest, spec.cv_folds)[spec.cv_fold]
+    others = rest[~np.isin(rest, val)]
+    series = others[: round(len(rest) * spec.series_fraction)]
     split = {p: "holdout" for p in order[:n_hold]}
     split.update({p: "train" for p in rest})
+    split.update({p: "series" for p in series})
     split.update({p: "val" for p in val})
     return split
 
@@ -84,7 +99,8 @@ def draw(
 
 def make_splits(table: pd.DataFrame, spec: SampleSpec) -> dict[str, pd.DataFrame]:
     """table: one row per extracted image with `row`, `PatientID` and the six labels.
-    Returns train, val, holdout and train_pool (all images of the training patients)."""
+    Returns train, val, holdout, train_pool (all images of the training patients) and
+    series_pool (all images of the series patients)."""
     table = table.sort_values("row").reset_index(drop=True)
     split_of = assign_patients(table["PatientID"].unique(), spec)
     table["split"] = table["PatientID"].map(split_of)
@@ -98,6 +114,7 @@ def make_splits(table: pd.DataFrame, spec: SampleSpec) -> dict[str, pd.DataFrame
             n = {"train": spec.n_train, "val": spec.n_val, "holdout": spec.n_holdout}[name]
             out[name] = draw(pool, spec.positive_ratio, n, rng)
     out["train_pool"] = table[table["split"] == "train"].drop(columns="split")
+    out["series_pool"] = table[table["split"] == "series"].drop(columns="split")
     return out
 
 

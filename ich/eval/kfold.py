@@ -51,6 +51,9 @@ def patient_folds(table: pd.DataFrame, k: int, seed: int) -> dict[str, int]:
     return fold_of
 
 
+FINAL = 1000  # the seed salt of a final model's split (a fold's is the fold's number)
+
+
 @dataclass(frozen=True)
 class FoldSplit:
     train: pd.DataFrame  # the images the slice model fits
@@ -70,11 +73,25 @@ def fold_split(
     """Fold `fold`'s patients are the test set; of the rest, `val_fraction` (stratified the
     same way) stop training early, and the others are drawn at `positive_ratio` (None: all)."""
     in_fold = table["PatientID"].map(fold_of) == fold
-    test, rest = table[in_fold], table[~in_fold]
-    inner = patient_folds(rest, max(2, round(1 / val_fraction)), seed + fold)
+    return training_split(table[~in_fold], val_fraction, positive_ratio, seed, fold, table[in_fold])
+
+
+def training_split(
+    rest: pd.DataFrame,
+    val_fraction: float,
+    positive_ratio: float | None,
+    seed: int,
+    salt: int = FINAL,
+    test: pd.DataFrame | None = None,
+) -> FoldSplit:
+    """How a model trains on the patients of `rest`: `val_fraction` of them (stratified as the
+    folds are) stop training early, and the others are drawn at `positive_ratio` (None: all).
+    A fold's model (salt: the fold) and a final model on every patient (salt FINAL) alike."""
+    inner = patient_folds(rest, max(2, round(1 / val_fraction)), seed + salt)
     is_val = rest["PatientID"].map(inner) == 0
     pool = rest[~is_val]
-    train = draw(pool, positive_ratio, None, np.random.default_rng([seed, fold, 1]))
+    train = draw(pool, positive_ratio, None, np.random.default_rng([seed, salt, 1]))
+    test = rest.iloc[:0] if test is None else test
     return FoldSplit(train=train, val=rest[is_val], train_pool=pool, test=test)
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ich.errors import InputError
+from ich.eval.kfold import seed_mean
 from ich.eval.paired import paired
 from ich.rsna import LABELS
 
@@ -68,3 +69,30 @@ def table(summaries: dict, oofs: dict, reference: str, n_boot: int = 1000) -> st
             ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def ensemble_table(oofs: dict, n_boot: int = 1000) -> str:
+    """Markdown: for each recipe run at several seeds, its slice models averaged over the seeds
+    (what an ensemble of models trained alike, e.g. a bundle's, is worth) paired with each
+    single seed on the same patients; empty when no recipe has several seeds."""
+    lines = []
+    for name, oof in oofs.items():
+        seeds = sorted(oof["seed"].unique())
+        if len(seeds) < 2:
+            continue
+        mean = seed_mean(oof).drop(columns="seed")
+        for seed in seeds:
+            one = oof[oof["seed"] == seed].drop(columns="seed")
+            d = _paired(mean.assign(seed=0), one.assign(seed=0), "p_slice_", n_boot)
+            lines.append(
+                f"| {name} | {','.join(map(str, seeds))} | {seed} | "
+                f"{_shown(d['auc_any'], 3)} | {_shown(d['weighted_log_loss'], 4)} |"
+            )
+    if not lines:
+        return ""
+    head = [
+        "| recipe | seeds averaged | minus seed | AUC(any) slice, ensemble - seed "
+        "| WLL slice, ensemble - seed |",
+        "|---|---|---|---|---|",
+    ]
+    return "\n".join(head + lines) + "\n"

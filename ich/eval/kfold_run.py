@@ -88,9 +88,11 @@ def run_recipe(workspace: Path, p: dict, args: argparse.Namespace, seeds: list[i
 
 
 def _recipe(p: dict) -> dict:
-    """The params that define a recipe: the sections kfold reads, training seeds left out."""
+    """The params that define a recipe: what kfold reads (of `sample`, the positive ratio; its
+    own options set the folds and val), training seeds left out."""
     out = json.loads(json.dumps({k: p[k] for k in RECIPE}))
     out["train"].pop("seed"), out["sequence"].pop("seed")
+    out["sample"] = {"positive_ratio": out["sample"]["positive_ratio"]}
     return out
 
 
@@ -125,7 +127,9 @@ def write_results(args: argparse.Namespace, p: dict, oof: pd.DataFrame, table) -
         "series_model": score(oof, "p_"),
         "slice_model": score(oof, "p_slice_"),
         "prior": score(oof, "p_prior_"),
+        # the seeds' models averaged: what an ensemble of models trained alike is worth
         "seed_ensemble": score(seed_mean(oof), "p_") if len(seeds) > 1 else None,
+        "seed_ensemble_slice": score(seed_mean(oof), "p_slice_") if len(seeds) > 1 else None,
         "params": {k: p[k] for k in RECIPE},
     }
     write_json(args.out / f"{args.name}.json", summary)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ich.data.series import series_rows
-from ich.eval.sequence_inputs import SequenceInputs
+from ich.eval.sequence_inputs import FIT, STOP, SequenceInputs
 from ich.model.sequence import SequenceSpec, predict_series, train_sequence
 
 SEED_STEP = 100  # further seeds: the fold's seed + 100, + 200, ...
@@ -34,7 +34,7 @@ class Trial:
 
 def val_score(data: SequenceInputs, spec: SequenceSpec) -> float:
     """Val weighted log loss of a series model trained as the `sequence` stage trains it."""
-    train, val = data.series["train_pool"], data.series["val"]
+    train, val = data.series[FIT], data.series[STOP]
     with tempfile.TemporaryDirectory() as tmp:
         model, _ = train_sequence(
             spec, data.inputs, data.labels, train, val, Path(tmp) / "history.csv", verbose=0

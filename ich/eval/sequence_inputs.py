@@ -22,6 +22,9 @@ from ich.model.inference import natural_scale
 from ich.pipeline import paths
 
 Reader = Callable[[Path], bytes]  # a pipeline file's bytes
+# The series model learns on the series patients' slices, which the slice model never trained
+# on (ich.data.splits), and stops early on val's.
+FIT, STOP = "series_pool", "val"
 
 
 def workspace(path: Path) -> bytes:
@@ -44,7 +47,7 @@ class SequenceInputs:
     index: pd.DataFrame
     inputs: np.ndarray  # by array row: slice features and relative position
     labels: np.ndarray  # (rows, 6) by array row
-    series: dict[str, list[np.ndarray]]  # train_pool and val: each series' rows, in z order
+    series: dict[str, list[np.ndarray]]  # FIT and STOP: each series' rows, in z order
     slice_probs: np.ndarray  # the slice model's probabilities on the natural scale, by row
     slice_card: dict
 
@@ -59,7 +62,7 @@ class SequenceInputs:
         slice_card: dict,
     ) -> SequenceInputs:
         """From the extract index, the labels table, embed's features and raw probabilities,
-        the train_pool and val splits and the slice model's card."""
+        the FIT and STOP splits and the slice model's card."""
         labelled = index.merge(labels, on="ID", validate="one_to_one")
         return cls(
             index=index,
@@ -85,13 +88,26 @@ class SequenceInputs:
             labels=csv(paths.LABELS),
             features=npy(paths.FEATURES),
             slice_probs=npy(paths.SLICE_PROBS),
-            splits={s: csv(paths.SPLITS / f"{s}.csv") for s in ("train_pool", "val")},
+            splits={s: csv(paths.SPLITS / f"{s}.csv") for s in (FIT, STOP)},
             slice_card=json.loads(read(paths.SLICE_CARD)),
         )
 
     @property
     def val_rows(self) -> np.ndarray:
-        return np.concatenate(self.series["val"])
+        return np.concatenate(self.series[STOP])
+
+    def provenance(self, slice_train: pd.DataFrame) -> pd.DataFrame:
+        """Each slice the series model learns from (role fit) or stops early on (role
+        early_stopping), and whether the slice model trained on it: what makes its features
+        in-sample or not."""
+        by_row = self.index.set_index("row")[["ID", "PatientID"]]  # series hold array rows
+        frames = []
+        for role, split in (("fit", FIT), ("early_stopping", STOP)):
+            rows = np.concatenate(self.series[split])
+            frames.append(by_row.loc[rows].reset_index(drop=True).assign(role=role))
+        out = pd.concat(frames, ignore_index=True)
+        out["slice_model_trained_on"] = out["ID"].isin(slice_train["ID"])
+        return out
 
     def val_scores(self, probs: np.ndarray) -> dict:
         """Weighted log loss on every slice of the val patients' series (natural prevalence)

@@ -8,17 +8,15 @@ thresholds.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from ich.data.inputs import SliceBatches, neighbour_rows
+from ich.data.source import DataSpec
 from ich.data.splits import prevalence
 from ich.model.inference import prior_shift
 from ich.model.thresholds import operating_points
 from ich.model.training import TrainSpec
-from ich.pipeline import paths
 from ich.rsna import LABELS
 
 
@@ -49,14 +47,22 @@ def model_card(
     }
 
 
-def sequence_card(slice_card: dict, embed: dict, y_val: np.ndarray, p_val: np.ndarray) -> dict:
-    """The series model's card: how its features were computed (`embed`'s settings), and, as
-    its outputs are on the natural scale already (it is trained on whole series), only the
-    operating points, chosen on val like the slice model's, and the natural prior (predict's
-    fallback for unreadable files)."""
+def sequence_card(
+    slice_card: dict, embed: dict, y_val: np.ndarray, p_val: np.ndarray, provenance: pd.DataFrame
+) -> dict:
+    """The series model's card: how its features were computed (`embed`'s settings, which
+    predict repeats with the same slice model), on which slices it learned (counts from
+    `provenance`), and, as its outputs are on the natural scale already (it is trained on whole
+    series), only the operating points, chosen on val like the slice model's, and the natural
+    prior (predict's fallback for unreadable files)."""
     target = slice_card["target_sensitivity"]
+    seen = provenance.groupby("role")["slice_model_trained_on"]
     return {
         "embed": embed,
+        "features": {
+            role: {"slices": int(n), "slice_model_trained_on": int(k)}
+            for role, n, k in zip(seen.size().index, seen.size(), seen.sum(), strict=True)
+        },
         "prior": slice_card["prior"],
         "target_sensitivity": target,
         "thresholds": operating_points(y_val, p_val, target),
@@ -69,8 +75,7 @@ def predict_split(model, images: np.ndarray, split: pd.DataFrame, context, batch
     return np.asarray(model.predict(data, verbose=0), dtype=np.float64)
 
 
-def trained_on_data(labels_csv: str) -> dict:
-    """What the card says about the training data: the label file (as params.yaml names it)
-    and whether it is the embedded synthetic phantom (`synthesize`'s folder)."""
-    phantom = Path(labels_csv).resolve().is_relative_to(paths.SYNTHETIC.resolve())
-    return {"labels_csv": labels_csv, "phantom": phantom}
+def trained_on_data(data: DataSpec) -> dict:
+    """What the card says about the training data: its source, the label file (as params.yaml
+    names it) and whether it is the synthetic phantom."""
+    return {"source": data.source, "labels_csv": data.labels_csv, "phantom": data.phantom}

@@ -1,17 +1,18 @@
 """Every file and folder the stages pass between them, named once.
 
 `dvc.yaml` spells the same paths; `tests/test_dvc_yaml.py` fails when a stage's deps and outs
-there differ from the paths its module uses here. The two data params (`data.labels_csv`,
-`data.dicom_dir`) are the only paths that come from params.yaml.
+there differ from the paths its module uses here. The data params (`data.labels_csv`,
+`data.dicom_dir`, and `data.raw` for an import) are the only paths that come from params.yaml.
 """
 
 from pathlib import Path
 
 PARAMS = Path("params.yaml")
 
-# synthesize: the embedded dataset in the RSNA layout (what the data params point at by default)
-SYNTHETIC = Path("data/synthetic")
-SYNTHETIC_SAMPLES = Path("plots/synthetic_samples.png")  # montage
+# source: the labelled data in the RSNA layout, synthesized (phantom) or imported (ct-ich); what
+# the data params point at unless `data.source` is rsna (read in place)
+SOURCE = Path("data/source")
+SOURCE_SAMPLES = Path("plots/source_samples.png")  # montage
 
 # labels: one row per image
 LABELS = Path("data/labels.csv")
@@ -59,6 +60,7 @@ SEQUENCE_MODEL = SEQUENCE_MODELS / "model.keras"
 SEQUENCE_CARD = SEQUENCE_MODELS / "card.json"
 SEQUENCE_PLOTS = Path("plots/sequence")
 SERIES_PROBS = Path("data/sequence/probs.npy")  # its probabilities for every slice, by array row
+SEQUENCE_PROVENANCE = Path("data/sequence/provenance.csv")  # the slices it learned and stopped on
 
 # evaluate
 PREDICTIONS = Path("data/predictions")
@@ -73,7 +75,7 @@ TRAIN_METRICS = METRICS / "train.json"
 SEQUENCE_METRICS = METRICS / "sequence.json"
 HOLDOUT_METRICS = METRICS / "holdout.json"
 REPORTS = Path("reports")
-SYNTHESIZE_REPORT = REPORTS / "synthesize.json"
+SOURCE_REPORT = REPORTS / "source.json"
 LABELS_REPORT = REPORTS / "labels.json"
 DECODE_REPORT = REPORTS / "decode.json"
 EXTRACT_REPORT = REPORTS / "extract.json"
