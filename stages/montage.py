@@ -1,5 +1,6 @@
 """Stage `montage`: plots/source_samples.png, a first look at the labelled data. The phantom:
-synthetic slices per subtype with their bleeds outlined; real data: labelled slices per subtype.
+synthetic slices per subtype with their bleeds outlined; real data: labelled slices per subtype
+(of those `decode` could read).
 
 `python -m ich montage --fixtures DIR` draws the phantom's picture with a column of real RSNA
 slices beside it.
@@ -29,6 +30,8 @@ def main() -> None:
     else:
         title = f"data.source {data.source}"
         labels = pd.read_csv(paths.LABELS)
+        decoded = pd.read_csv(paths.INDEX, usecols=["ID"])["ID"]  # unreadable files left out
+        labels = labels[labels["ID"].isin(decoded)]
         draw_labelled(labels, Path(data.dicom_dir), paths.SOURCE_SAMPLES, title)
 
 
