@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup repro real-ct test test-fast lint deps compare predict montage bench-extract bench-synthesize bench-train bench-window-at bench-fuzz bench-predict bench-decode bench-predict-speed bench-loader clean
+.PHONY: setup repro exps real-ct test test-fast lint deps docs compare predict montage bench-extract bench-synthesize bench-train bench-window-at bench-fuzz bench-predict bench-decode bench-predict-speed bench-loader clean
 
 $(VENV)/.installed: requirements.lock
 	python3 -m venv $(VENV)
@@ -18,7 +18,10 @@ setup: $(VENV)/.installed
 repro: setup
 	dvc repro
 	python -m ich summary
-	python -m ich compare
+
+# the experiments at a glance: the params that differ and the headline metrics
+exps: setup
+	python -m ich exps
 
 # Real head CT: CT-ICH imported, the recipe chosen on it cross-validated, and its final model(s)
 # trained on every patient -> the bundle models/real-ct/ (`python -m ich predict DICOMS --model
@@ -44,9 +47,9 @@ JAX_TESTS := tests/test_models.py tests/test_backends.py tests/test_sequence.py 
 JAX_ONLY := trains_a_step or bytes_are_stable or mixed_precision or learns_what or killed_run \
 	or data_parallel_splits or sample_submission_order
 test: setup
-	python -m pytest -q
+	python -m pytest -q -rs
 	KERAS_BACKEND=jax XLA_FLAGS=--xla_force_host_platform_device_count=2 \
-		python -m pytest -q -m "not slow" $(JAX_TESTS) -k "$(JAX_ONLY)"
+		python -m pytest -q -rs -m "not slow" $(JAX_TESTS) -k "$(JAX_ONLY)"
 
 test-fast: setup
 	python -m pytest -q -m "not slow"
@@ -66,8 +69,14 @@ predict: setup
 		--sample-submission data/source/stage_2_sample_submission.csv --out submission.csv \
 		--studies submission_studies.csv
 
+# the phantom beside a real series (REAL_DICOMS: a folder of one series' .dcm files)
+REAL_DICOMS ?= ../shared/fixtures/rsna_stage2_test_series
 montage: setup
-	python -m ich montage
+	ICH_REAL_DICOMS=$(REAL_DICOMS) python -m ich montage
+
+# the figures the docs quote, rewritten from the committed outputs (after `dvc repro`)
+docs: setup
+	python -m ich docs
 
 bench-extract: setup
 	python benchmarks/extract_throughput.py

@@ -10,6 +10,8 @@ from ich.cli import (
     compare,
     crossval,
     deps,
+    docs,
+    exps,
     importer,
     kfold,
     levers,
@@ -30,11 +32,13 @@ COMMANDS = (
     levers,
     bundle,
     compare,
+    exps,
     crossval,
     sequence_cv,
     summary,
     score,
     montage,
+    docs,
     deps,
 )
 
@@ -44,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(commands)
-    args = ap.parse_args(argv)
+    args, args.unknown_options = ap.parse_known_args(argv)
+    if args.unknown_options and not getattr(args, "passes_unknown_options", False):
+        ap.error(f"unrecognized arguments: {' '.join(args.unknown_options)}")
     try:
         return args.run(args) or 0
     except (InputError, FileNotFoundError) as e:

@@ -35,7 +35,13 @@ def main() -> None:
     )
     history = paths.SEQUENCE_PLOTS / "history.csv"
     model, summary = train_sequence(
-        spec, data.inputs, data.labels, data.series[FIT], data.series[STOP], history
+        spec,
+        data.inputs,
+        data.labels,
+        data.series[FIT],
+        data.series[STOP],
+        history,
+        live=paths.SEQUENCE_PLOTS / "live",
     )
     provenance = data.provenance(pd.read_csv(paths.SPLITS / "train.csv"))
     write_csv(paths.SEQUENCE_PROVENANCE, provenance)

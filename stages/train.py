@@ -8,6 +8,7 @@ use_params_backend()  # train.backend: chosen before anything below imports Kera
 
 import json  # noqa: E402
 import shutil  # noqa: E402
+import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -33,16 +34,19 @@ def main() -> None:
     history = paths.TRAIN_PLOTS / "history.csv"
     inputs = [paths.IMAGES, paths.INDEX, *(paths.SPLITS / f"{s}.csv" for s in ("train", "val"))]
     backup = backup_folder(paths.SLICE_BACKUP, run_identity(spec.model_dump(), inputs))
-    model, summary = train(spec, images, index, splits["train"], splits["val"], history, backup)
+    live = paths.TRAIN_PLOTS / "live"  # DVCLive: curves DVC shows while training runs
+    started = time.perf_counter()
+    model, summary = train(
+        spec, images, index, splits["train"], splits["val"], history, backup, live
+    )
+    seconds = round(time.perf_counter() - started)  # this process's: a resumed run's own part
     save(model, paths.SLICE_MODEL)
     preprocessing = json.loads(paths.PREPROCESSING.read_text())
     card = model_card(model, spec, preprocessing, images, index, splits, trained_on)
     write_json(paths.SLICE_CARD, card)
     write_json(paths.TRAIN_REPORT, summary)
-    write_json(
-        paths.TRAIN_METRICS,
-        {"epochs_run": summary["epochs_run"], "backend": spec.backend, "precision": spec.precision},
-    )
+    headline = {k: summary[k] for k in ("epochs_run", "best_val_loss")}
+    write_json(paths.TRAIN_METRICS, {**headline, "train_seconds": seconds})
     training_curves(history, paths.TRAIN_PLOTS / "curves.png")
     shutil.rmtree(backup)  # the outputs are complete: nothing left to resume
 

@@ -1,8 +1,15 @@
-"""Shared fixtures: the real RSNA fixture series and a tiny synthetic dataset."""
+"""Shared fixtures: real RSNA DICOMs and a tiny synthetic dataset.
+
+The real-data tests read the folder `ICH_REAL_DICOMS` names: one real head-CT series in the RSNA
+format (e.g. a series copied out of the Kaggle download), by default the project's fixture
+series beside the checkout. With another folder, tests of what holds for any real series run;
+those that check the fixture's own counts are skipped, saying so.
+"""
 
 from __future__ import annotations
 
 import copy
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +23,8 @@ from ich.synthetic.dataset import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_DIR = ROOT.parent / "shared" / "fixtures" / "rsna_stage2_test_series"
+REAL_DICOMS = Path(os.environ.get("ICH_REAL_DICOMS") or FIXTURE_DIR)
+THE_FIXTURE = REAL_DICOMS.resolve() == FIXTURE_DIR.resolve()
 
 TINY_SYNTH = {
     "min_visible_mm2": 12,
@@ -54,9 +63,21 @@ def train_spec(**changes) -> TrainSpec:
 
 @pytest.fixture(scope="session")
 def fixture_files() -> list[Path]:
-    if not FIXTURE_DIR.is_dir():
-        pytest.skip(f"real RSNA fixture series not found at {FIXTURE_DIR} (../shared absent)")
-    return sorted(FIXTURE_DIR.glob("*.dcm"))
+    """The real series' files (ICH_REAL_DICOMS, by default the fixture series)."""
+    if not REAL_DICOMS.is_dir():
+        pytest.skip(f"no real DICOMs at {REAL_DICOMS}: set ICH_REAL_DICOMS to a real series")
+    files = sorted(REAL_DICOMS.glob("*.dcm"))
+    if not files:
+        pytest.fail(f"ICH_REAL_DICOMS={REAL_DICOMS}: no .dcm files in it")
+    return files
+
+
+@pytest.fixture(scope="session")
+def the_fixture_series(fixture_files) -> list[Path]:
+    """The fixture series itself, for tests of its own counts and values."""
+    if not THE_FIXTURE:
+        pytest.skip(f"checks the fixture series' own figures; ICH_REAL_DICOMS={REAL_DICOMS}")
+    return fixture_files
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from ich.data import decode, shards
 from ich.data.decode import store_base
 from ich.dicom.read import read_slice
 from ich.dicom.write import SliceHeader, dataset, encode, write
+from tests.conftest import THE_FIXTURE
 
 BASE = 128
 
@@ -206,7 +207,8 @@ def test_a_partial_run_of_other_code_is_discarded(tmp_path, tiny_dataset, monkey
 
 def test_fixture_series_has_plausible_hu(fixture_files):
     by_z = sorted((read_slice(p) for p in fixture_files), key=lambda s: s.z)
-    for sl in by_z[8:24]:  # mid-series slices, through the brain
+    n = len(by_z)
+    for sl in by_z[n // 4 : 3 * n // 4]:  # mid-series slices, through the brain
         hu = sl.hu
         assert -1030 <= np.percentile(hu, 5) <= -990, "air"
         brain = hu[(hu > 0) & (hu < 80)]
@@ -221,11 +223,13 @@ def test_fixture_series_decodes(fixture_files, tmp_path):
         shutil.copy(f, folder / f.name)
     ids = [f.stem for f in fixture_files]
     index, rejected, areas = run_decode(ids, folder, tmp_path / "o" / "codes.npy", 2)
-    assert len(index) == 32 and rejected.empty
+    n = len(fixture_files)
+    assert len(index) == n and rejected.empty
     assert index["position"].tolist() == index["z"].rank(method="first").astype(int).sub(1).tolist()
     codes = np.load(tmp_path / "o" / "codes.npy")
-    assert codes.shape == (32, BASE, BASE) and codes.dtype == np.uint16
-    assert areas.tolist() == [16] * 32, "512 px onto a 128 px base: 4 x 4 codes a value"
+    assert codes.shape == (n, BASE, BASE) and codes.dtype == np.uint16
+    if THE_FIXTURE:
+        assert areas.tolist() == [16] * n, "512 px onto a 128 px base: 4 x 4 codes a value"
 
 
 def test_slope_and_extreme_values():

@@ -9,10 +9,13 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
 from ich.pipeline import deps, paths
+from ich.rsna import LABELS
 from tests.conftest import ROOT
 
 PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text())
@@ -141,11 +144,14 @@ def test_only_the_decode_reads_dicoms():
 
 
 def test_plots_draw_declared_outputs():
+    """Every top-level plot is a file some stage writes: declared under its outs, and there in
+    the committed run (a stale name would make `dvc plots show` fail to load it)."""
     outs = [p for spec in STAGES.values() for p in entries(spec, "outs")]
     for plot in PIPELINE["plots"]:
         files = plot if isinstance(plot, str) else list(next(iter(plot.values()))["y"])
         for f in [files] if isinstance(files, str) else files:
             assert any(f == o or f.startswith(o + "/") for o in outs), f
+            assert (ROOT / f).is_file(), f"{f}: declared as a plot, but no stage wrote it"
 
 
 def numbers(tree) -> int:
@@ -179,3 +185,19 @@ def test_every_keras_stage_chooses_and_lists_the_backend():
             head = module[: module.index("\nuse_params_backend()")]
             imports = re.findall(r"^(?:import|from) (\S+)", head, re.M)
             assert set(imports) <= {"__future__", "ich.pipeline.backend"}, stage
+
+
+def test_a_label_without_positives_still_gets_its_declared_curve_files(tmp_path):
+    """A holdout that lacks a subtype (a small or a real one) has no curve for it; the files
+    dvc.yaml declares exist anyway, header only, so `dvc plots show` loads every plot."""
+    from ich.eval.plots import holdout_plots
+
+    rng = np.random.default_rng(0)
+    y = np.zeros((40, len(LABELS)), bool)
+    y[::3, LABELS.index("any")] = y[::3, LABELS.index("epidural")] = True
+    holdout_plots(y, rng.random(y.shape), tmp_path, 0.5)
+    for label in LABELS:
+        roc = pd.read_csv(tmp_path / "roc" / f"{label}.csv")
+        assert list(roc.columns) == ["fpr", "tpr"]
+        assert roc.empty == (not y[:, LABELS.index(label)].any()), label
+    assert pd.read_csv(tmp_path / "pr" / "subdural.csv").columns.tolist() == ["recall", "precision"]

@@ -113,15 +113,23 @@ def repo(tmp_path_factory) -> Path:
     out = sh(repo, "dvc", "repro")
     assert ran(out) == {
         *("source", "montage", "labels", "manifest", "decode", "extract", "sample"),
-        *("train", "embed", "explain", "sequence", "evaluate"),
+        *("train", "embed", "explain", "sequence", "evaluate", "bundle"),
     }
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "baseline")
     return repo
 
 
+def exps_header(repo: Path) -> list[str]:
+    """The columns `python -m ich exps` shows (what `make exps` prints)."""
+    return sh(repo, "python", "-m", "ich", "exps", "--csv").splitlines()[0].split(",")
+
+
 def test_status_clean_after_repro(repo):
     only_the_manifest_scan(repo)
+    header = exps_header(repo)  # no experiments yet: the headline metrics all the same
+    assert "auc.any" in header and "weighted_log_loss.model" in header, header
+    assert not [c for c in header if "." in c and not c.startswith(("auc.", "weighted_"))], header
     assert ran(sh(repo, "dvc", "repro")) == {"manifest"}, "an unchanged folder: only the scan"
     report = json.loads((repo / "reports" / "holdout.json").read_text())
     assert set(report["baselines"]) == {"prior", "always_negative", "position"}
@@ -183,18 +191,22 @@ def test_a_real_source_neither_synthesizes_nor_draws_the_phantom(repo, tmp_path)
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        ("sequence.units", 8, {"sequence", "evaluate"}),
-        ("train.dropout", [0.5, 0.5], {"train", "embed", "explain", "sequence", "evaluate"}),
+        ("sequence.units", 8, {"sequence", "evaluate", "bundle"}),
+        (
+            "train.dropout",
+            [0.5, 0.5],
+            {"train", "embed", "explain", "sequence", "evaluate", "bundle"},
+        ),
         (
             "sample.positive_ratio",
             0.6,
-            {"sample", "train", "embed", "explain", "sequence", "evaluate"},
+            {"sample", "train", "embed", "explain", "sequence", "evaluate", "bundle"},
         ),
         # resolution and windows experiments: derived from the decoded codes, no DICOM read
         (
             "extract.resolution",
             20,
-            {"extract", "train", "embed", "explain", "sequence", "evaluate"},
+            {"extract", "train", "embed", "explain", "sequence", "evaluate", "bundle"},
         ),
     ],
 )
@@ -243,13 +255,13 @@ def test_code_edit_reruns_exactly_the_stages_that_import_it(repo):
 
 def test_montage_command_adds_real_slices_when_present(repo, tmp_path):
     """The stage reads nothing outside the repo; the command adds the real column if it can."""
-    from tests.conftest import FIXTURE_DIR
+    from tests.conftest import REAL_DICOMS
 
     alone = sh(repo, "python", "-m", "ich", "montage", "--fixtures", "nowhere", "--out", "a.png")
-    assert "nowhere not found, drawing synthetic slices only" in alone
+    assert "no real series (nowhere): drawing synthetic slices only" in alone
     assert (repo / "a.png").stat().st_size > 10_000
-    if FIXTURE_DIR.is_dir():
-        sh(repo, "python", "-m", "ich", "montage", "--fixtures", str(FIXTURE_DIR), "--out", "b.png")
+    if REAL_DICOMS.is_dir():
+        sh(repo, "python", "-m", "ich", "montage", "--fixtures", str(REAL_DICOMS), "--out", "b.png")
         import matplotlib.image
 
         widths = [matplotlib.image.imread(repo / f).shape[1] for f in ("a.png", "b.png")]
@@ -288,6 +300,18 @@ def test_queued_sweep_gives_comparable_experiments(repo, tmp_path):
     sh(repo, "dvc", "plots", "diff", names[0], names[1], "-o", str(page))
     html = (page / "index.html").read_text()
     assert names[0] in html and names[1] in html and "val_loss" in html
+    header = exps_header(repo)
+    assert "sequence.units" in header and len(header) <= 30, header
+    assert not [c for c in header if "/" in c], f"dependency hashes shown: {header}"
+
+
+def test_plots_show_loads_every_plot(repo, tmp_path):
+    out = sh(repo, "dvc", "plots", "show", "-o", str(tmp_path / "page"))
+    assert "failed to load" not in out, out
+    html = (tmp_path / "page" / "index.html").read_text()
+    for plot in yaml.safe_load((repo / "dvc.yaml").read_text())["plots"]:
+        name = plot if isinstance(plot, str) else next(iter(plot))
+        assert name in html, name
 
 
 def test_a_team_shares_through_a_dvc_remote_and_a_git_remote(repo, tmp_path):
@@ -318,6 +342,38 @@ def test_a_team_shares_through_a_dvc_remote_and_a_git_remote(repo, tmp_path):
     assert shared in sh(fresh, "dvc", "exp", "list", "--name-only").split()
     sh(fresh, "dvc", "exp", "apply", shared)  # its outputs come from the DVC remote
     only_the_manifest_scan(fresh)
+    # the model registry's way: the artifact from the git remote, its files from the DVC one
+    config = tmp_path / "remote.config"
+    config.write_text(f"[core]\n    remote = team\n['remote \"team\"']\n    url = {storage}\n")
+    fetched = tmp_path / "fetched"
+    sh(
+        tmp_path,
+        "dvc",
+        "artifacts",
+        "get",
+        str(origin),
+        "ich-model",
+        "-o",
+        str(fetched),
+        "--config",
+        str(config),
+    )
+    tests = repo / "data" / "source" / "stage_2_test"
+    by = {name: tmp_path / f"{name}.csv" for name in ("artifact", "pipeline")}
+    sh(
+        repo,
+        "python",
+        "-m",
+        "ich",
+        "predict",
+        str(tests),
+        "--model",
+        str(fetched),
+        "--out",
+        str(by["artifact"]),
+    )
+    sh(repo, "python", "-m", "ich", "predict", str(tests), "--out", str(by["pipeline"]))
+    assert by["artifact"].read_text() == by["pipeline"].read_text(), "the same two models"
 
 
 def test_data_stages_byte_reproducible_on_fresh_clone(repo, tmp_path):

@@ -18,7 +18,7 @@ from ich.model.embedding import embed_index
 from ich.model.networks import build
 from ich.model.sequence import build_sequence, predict_series
 from ich.rsna import LABELS
-from tests.conftest import sequence_spec, train_spec
+from tests.conftest import THE_FIXTURE, sequence_spec, train_spec
 
 # Derived from a 96 px base, windowed at 48 px first: predict must take the base grid and
 # `window_at` from the card as the pipeline's decode and extract do.
@@ -86,16 +86,18 @@ def test_fixture_series_submission_format(fixture_files, model_dir, tmp_path):
         ]
     )
     sub = pd.read_csv(out)
-    assert list(sub.columns) == ["ID", "Label"] and len(sub) == 32 * 6
+    assert list(sub.columns) == ["ID", "Label"] and len(sub) == len(fixture_files) * 6
     parts = sub["ID"].str.extract(r"^(ID_[0-9a-f]{9})_(\w+)$")
     assert parts.notna().all().all()
     assert (parts[1].to_numpy().reshape(-1, 6) == np.array(LABELS)).all()
     assert set(parts[0]) == {f.stem for f in fixture_files}
     assert sub["Label"].between(0, 1).all()
     summary = pd.read_csv(studies)
-    assert summary["StudyInstanceUID"].tolist() == ["ID_1f6d1e8aeb"] and summary["slices"][0] == 32
-    p_any = sub.loc[sub["ID"].str.endswith("_any"), "Label"]
-    assert summary["slices_above"][0] == (p_any >= 0.45).sum(), "the series model's threshold"
+    assert summary["slices"].sum() == len(fixture_files)
+    if THE_FIXTURE:
+        assert summary["StudyInstanceUID"].tolist() == ["ID_1f6d1e8aeb"]
+        p_any = sub.loc[sub["ID"].str.endswith("_any"), "Label"]
+        assert summary["slices_above"][0] == (p_any >= 0.45).sum(), "the series model's threshold"
 
 
 def test_same_numbers_as_evaluate_and_corrupt_file_reported(

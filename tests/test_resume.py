@@ -1,5 +1,5 @@
 """A training run killed after some epochs resumes from its last completed epoch and ends where
-an uninterrupted run ends: same weights, same history."""
+an uninterrupted run ends: same weights, same history, same DVCLive log."""
 
 from __future__ import annotations
 
@@ -63,8 +63,16 @@ def fit(folder: str):
     images, split = data(folder)
     backup = backup_folder(folder / "models" / "slice.partial", "a run")
     history = folder / "history.csv"
-    model, summary = train(spec(), images, split, split[:80], split[80:], history, backup)
+    live = folder / "live"
+    model, summary = train(spec(), images, split, split[:80], split[80:], history, backup, live)
     return model, summary, backup
+
+
+def live_log(folder: Path) -> dict[str, list]:
+    """DVCLive's per-epoch log of a run: each metric's (step, value) rows."""
+    tsvs = sorted((folder / "live" / "plots" / "metrics").glob("*.tsv"))
+    tables = {f.stem: pd.read_csv(f, sep="\t") for f in tsvs}
+    return {name: t.values.tolist() for name, t in tables.items()}
 
 
 @pytest.mark.parametrize("killed", ["epoch", "end"])
@@ -119,6 +127,11 @@ def test_a_killed_run_resumes_at_its_next_epoch_and_ends_like_an_unbroken_one(
     for a, b in zip(model.get_weights(), resumed.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert resumed_summary["final"] == summary["final"]
+    log = live_log(unbroken)
+    assert set(log) == {"loss", "val_loss", "accuracy", "val_accuracy"}, log.keys()
+    assert [step for step, _ in log["val_loss"]] == list(range(epochs)), "a row per epoch"
+    np.testing.assert_allclose([v for _, v in log["val_loss"]], expected["val_loss"], atol=1e-6)
+    assert live_log(folder) == log, "the resumed run's log: replayed, then continued"
 
 
 def test_a_backup_of_another_run_is_discarded(tmp_path):

@@ -44,8 +44,8 @@ def test_tissue_hu_within_domain_ranges(seed):
     assert (clean == -80).any(), "a scalp fat layer"
 
 
-def test_windowed_histogram_close_to_fixture(fixture_files, tiny_dataset):
-    real = sorted((read_slice(f) for f in fixture_files), key=lambda s: s.z)
+def test_windowed_histogram_close_to_fixture(the_fixture_series, tiny_dataset):
+    real = sorted((read_slice(f) for f in the_fixture_series), key=lambda s: s.z)
     mid = real[len(real) // 4 : 3 * len(real) // 4]
     real_values = np.concatenate([windowed_head(s.hu) for s in mid])
     out, _ = tiny_dataset

@@ -10,6 +10,7 @@ GEOMETRY = ["train.augment.rotation=0.05", "train.augment.shift=0.05", "train.au
 LEVERS: dict[str, list[str]] = {
     "base": [],  # the phantom-chosen default: negatives discarded to a 0.25 positive ratio
     "all": ALL,
+    "geometry": GEOMETRY,  # rotation, shift and zoom on the chosen (base) recipe
     "all_geometry": [*ALL, *GEOMETRY],
     "all_intensity": [*ALL, "train.augment.intensity=0.1"],
     "all_geometry_intensity": [*ALL, *GEOMETRY, "train.augment.intensity=0.1"],

@@ -30,6 +30,10 @@ def holdout_plots(y: np.ndarray, p: np.ndarray, out: Path, threshold_any: float)
     fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(11, 5))
     for i, s in enumerate(LABELS):
         if not y[:, i].any() or y[:, i].all():
+            # No curve without both classes (a small or real holdout can lack a subtype): the
+            # files still exist, header only, so that every plot dvc.yaml declares loads.
+            write_csv(out / "roc" / f"{s}.csv", pd.DataFrame(columns=["fpr", "tpr"]))
+            write_csv(out / "pr" / f"{s}.csv", pd.DataFrame(columns=["recall", "precision"]))
             continue
         fpr, tpr, _ = metrics.roc_curve(y[:, i], p[:, i])
         fpr, tpr = _thin(fpr, tpr)

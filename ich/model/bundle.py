@@ -1,4 +1,5 @@
-"""A model bundle: a folder `predict --model` reads whole, e.g. models/real-ct/.
+"""A model bundle: a folder `predict --model` reads whole, e.g. models/real-ct/ or the
+pipeline's models/bundle/ (stage `bundle`, artifact `ich-model` for `dvc artifacts get`).
 
     bundle.json                 what is in it, the recipe, and its cross-validated figures
     slice-<k>/model.keras       one or more slice models, each with its card beside it
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ich.errors import InputError
+from ich.files import publish
 
 MANIFEST = "bundle.json"
 SLICE_CARD = "preprocessing.json"
@@ -85,3 +87,22 @@ def read_bundle(folder: Path, manifest: dict | None = None) -> Bundle:
         if differs:
             raise InputError(f"{model}: its {', '.join(differs)} differ from {slices[0]}'s")
     return bundle
+
+
+def pack(slice_model: tuple[Path, Path], sequence: tuple[Path, Path], about: dict, out: Path):
+    """A slice model and the series model on its features, each (model, card), copied into the
+    bundle `out`, written whole or not at all."""
+    import shutil
+
+    tmp = out.with_name(out.name + ".partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    for (model, card), folder, card_name in [
+        (slice_model, slice_folder(tmp, 0), SLICE_CARD),
+        (sequence, tmp / "sequence", SEQUENCE_CARD),
+    ]:
+        folder.mkdir(parents=True)
+        shutil.copyfile(model, folder / "model.keras")
+        shutil.copyfile(card, folder / card_name)
+    write_manifest(tmp, 1, True, about)
+    publish(tmp, out)

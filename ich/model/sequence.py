@@ -58,6 +58,7 @@ def train_sequence(
     val_series: list[np.ndarray],
     history_csv: Path,
     verbose: int = 2,
+    live: Path | None = None,
 ) -> tuple[keras.Model, dict]:
     """Fit on `train_series` (array rows of each series, in z order), early-stopped on
     `val_series`; `inputs` and `labels` are indexed by array row."""
@@ -74,7 +75,7 @@ def train_sequence(
         SeriesBatches(inputs, labels, train_series, spec.batch_size, spec.seed),
         validation_data=SeriesBatches(inputs, labels, val_series, spec.batch_size),
         epochs=spec.epochs,
-        callbacks=fit_callbacks(history_csv, spec.patience),
+        callbacks=fit_callbacks(history_csv, spec.patience, live=live),
         verbose=verbose,
     )
     return model, {

@@ -14,6 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from ich.data.inputs import ServeEpochs, SliceBatches, channel_stats, neighbour_rows
 from ich.data.order import LoaderSpec
 from ich.model.distribution import distributed
+from ich.model.live import LiveMetrics
 from ich.model.losses import WeightedBCE
 from ich.model.networks import ModelSpec, build
 from ich.model.resume import Resume, completed_epochs, trim_history
@@ -87,12 +88,17 @@ def precision(policy: str):
         keras.mixed_precision.set_global_policy(before)
 
 
-def fit_callbacks(history_csv: Path, patience: int, resume_from: int = 0) -> list:
-    """Per-epoch history for DVC plots; early stopping on val loss, best weights kept. A run
-    resumed after `resume_from` epochs appends to the history those epochs wrote."""
+def fit_callbacks(
+    history_csv: Path, patience: int, resume_from: int = 0, live: Path | None = None
+) -> list:
+    """Per-epoch history (a CSV, and a DVCLive log in `live` for DVC's live plots); early
+    stopping on val loss, best weights kept. A run resumed after `resume_from` epochs appends
+    to the history those epochs wrote."""
     history_csv.parent.mkdir(parents=True, exist_ok=True)
     trim_history(history_csv, resume_from)
     callbacks = [keras.callbacks.CSVLogger(str(history_csv), append=resume_from > 0)]
+    if live is not None:
+        callbacks.append(LiveMetrics(live, history_csv if resume_from else None))
     if patience > 0:
         callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -120,9 +126,11 @@ def train(
     val_split: pd.DataFrame,
     history_csv: Path,
     backup: Path | None = None,
+    live: Path | None = None,
 ) -> tuple[keras.Model, dict]:
     """Fit the slice model. With a `backup` folder (`ich.model.resume`) every epoch is backed
-    up there and a run killed after epoch k continues at epoch k + 1."""
+    up there and a run killed after epoch k continues at epoch k + 1; with `live`, every
+    epoch's metrics are logged there with DVCLive as it ends."""
     seed_everything(spec.seed)
     context = neighbour_rows(index) if spec.context else None
     per_pixel = spec.model == "mlp"  # the seed's StandardScaler was per pixel
@@ -144,7 +152,10 @@ def train(
         )
         done, finished = completed_epochs(backup) if backup else (0, False)
         start = spec.epochs if finished else done  # finished: restore, train no further
-        callbacks = [ServeEpochs(train_data), *fit_callbacks(history_csv, spec.patience, done)]
+        callbacks = [
+            ServeEpochs(train_data),
+            *fit_callbacks(history_csv, spec.patience, done, live),
+        ]
         if backup:
             stopping = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
             callbacks.append(Resume(backup, stopping[0] if stopping else None))

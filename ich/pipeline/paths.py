@@ -66,6 +66,9 @@ SEQUENCE_PROVENANCE = Path("data/sequence/provenance.csv")  # the slices it lear
 PREDICTIONS = Path("data/predictions")
 HOLDOUT_PLOTS = Path("plots/holdout")
 
+# bundle: both models in one folder, what `predict --model` reads and `dvc artifacts get` fetches
+BUNDLE = Path("models/bundle")
+
 # Work folders stages use that DVC must not know (tests/test_dvc_yaml.py leaves them out)
 UNTRACKED = {SLICE_BACKUP}
 
