@@ -18,6 +18,7 @@ from ich.data.decode import DecodeSpec, decode, summarise  # noqa: E402
 from ich.data.manifest import verify  # noqa: E402
 from ich.files import write_csv, write_json, write_npy  # noqa: E402
 from ich.jobs import sharded_options  # noqa: E402
+from ich.machine import machine  # noqa: E402
 from ich.pipeline import params, paths  # noqa: E402
 from ich.pipeline.stage import run  # noqa: E402
 
@@ -43,7 +44,9 @@ def main() -> None:
     write_npy(paths.AREAS, areas)
     write_csv(paths.INDEX, index)
     write_csv(paths.REJECTED, rejected)
-    write_json(paths.DECODE_REPORT, summarise(index, rejected, len(ids)))
+    env = machine()
+    write_json(paths.DECODE_REPORT, summarise(index, rejected, len(ids)) | {"numpy": env["numpy"]})
+    write_json(paths.DECODE_MACHINE, env)  # not an output: it names this machine's CPU
     print(f"decode: {len(index)} slices, {len(rejected)} rejected, {len(ids) / seconds:.0f}/s")
 
 

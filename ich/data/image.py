@@ -34,27 +34,52 @@ def pad_square(hu: np.ndarray, fill: int = AIR_HU) -> np.ndarray:
 
 
 @lru_cache(maxsize=32)
-def area_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """(n_out, n_in) weights: each output pixel is the area-weighted mean of the inputs it covers.
+def area_band(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """Area averaging of n_in pixels onto n_out, as a band: (n_out, K) input indices and their
+    integer overlap weights, in units of 1/n_out of an input pixel (each row sums to n_in).
 
     Exact area averaging for any ratio (512 -> 50 included), the anti-aliased resize that keeps
-    thin bleeds; two small matrix products apply it to an image.
+    thin bleeds. Applied by elementwise multiply-adds in a fixed order, never a matrix product:
+    BLAS kernels sum in an order that depends on the CPU and the thread count, so the bytes did.
     """
-    edges = np.linspace(0, n_in, n_out + 1)
-    lo, hi = edges[:-1, None], edges[1:, None]
-    left, right = np.arange(n_in)[None, :], np.arange(1, n_in + 1)[None, :]
-    overlap = np.clip(np.minimum(hi, right) - np.maximum(lo, left), 0, None)
-    return (overlap / overlap.sum(axis=1, keepdims=True)).astype(np.float32)
+    i = np.arange(n_out)[:, None]
+    first = i * n_in // n_out
+    last = ((i + 1) * n_in - 1) // n_out
+    index = first + np.arange(int((last - first).max()) + 1)[None, :]
+    overlap = np.minimum((i + 1) * n_in, (index + 1) * n_out) - np.maximum(i * n_in, index * n_out)
+    return np.minimum(index, n_in - 1), np.clip(overlap, 0, None)
+
+
+def _band(x: np.ndarray, index: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """sum_k weights[:, k] * x[index[:, k]] along x's first axis, in order k = 0, 1, ..."""
+    out = weights[:, :1] * x[index[:, 0]]
+    for k in range(1, index.shape[1]):
+        out += weights[:, k : k + 1] * x[index[:, k]]
+    return out
+
+
+def area_sums(img: np.ndarray, size: int) -> np.ndarray:
+    """Square integer image -> (size, size) int64 exact sums of its area-weighted pixels; each
+    sum carries a total weight of n * n (n = img's side): integer, so any machine agrees."""
+    index, weights = area_band(img.shape[0], size)
+    rows = _band(img.astype(np.int64, copy=False), index, weights)
+    return _band(rows.T, index, weights).T
 
 
 def block_sums(img: np.ndarray, size: int) -> np.ndarray:
-    """(size, size) float32 sums of the square img's whole blocks. Contiguous row groups are
-    summed in one reduction, then each run of columns by one matrix-vector product: 3x faster
-    than numpy's reduction over a short last axis (measured)."""
+    """(size, size) float32 sums of the square img's whole blocks, added in a fixed order
+    (strided adds of rows, then of columns), so non-integer HU sum alike on every machine."""
     n = img.shape[0]
     b = n // size
-    rows = img.reshape(size, b, n).sum(axis=1, dtype=np.float32)
-    return (rows.reshape(size * size, b) @ np.ones(b, np.float32)).reshape(size, size)
+    rows = img.reshape(size, b, n).astype(np.float32, copy=False)
+    acc = rows[:, 0].copy()
+    for k in range(1, b):
+        acc += rows[:, k]
+    cols = acc.reshape(size, size, b)
+    out = cols[:, :, 0].copy()
+    for k in range(1, b):
+        out += cols[:, :, k]
+    return out
 
 
 def resize_area(img: np.ndarray, size: int) -> np.ndarray:
@@ -62,8 +87,10 @@ def resize_area(img: np.ndarray, size: int) -> np.ndarray:
     n = img.shape[0]
     if n % size == 0:  # whole blocks (512 -> 64, 128, 256): block sums, then one scaling
         return block_sums(img, size) * np.float32(1 / (n // size) ** 2)
-    m = area_matrix(n, size)
-    return m @ img.astype(np.float32, copy=False) @ m.T
+    index, weights = area_band(n, size)
+    w = (weights / n).astype(np.float32)
+    rows = _band(img.astype(np.float32, copy=False), index, w)
+    return _band(rows.T, index, w).T.copy()
 
 
 def window(img: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
@@ -145,8 +172,7 @@ def shrink_bytes(img: np.ndarray, size: int) -> np.ndarray:
             sums += rows[:, :, k]
         means = sums * np.float32(1 / b**2)
     else:
-        m = area_matrix(n, size)
-        means = np.stack([m @ img[..., k].astype(np.float32) @ m.T for k in range(c)], axis=-1)
+        means = np.stack([resize_area(img[..., k], size) for k in range(c)], axis=-1)
     return np.rint(means, out=means).astype(np.uint8)
 
 

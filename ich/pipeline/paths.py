@@ -81,6 +81,8 @@ REPORTS = Path("reports")
 SOURCE_REPORT = REPORTS / "source.json"
 LABELS_REPORT = REPORTS / "labels.json"
 DECODE_REPORT = REPORTS / "decode.json"
+# where decode ran (numpy, SIMD, BLAS core): git-ignored and undeclared, as it differs by machine
+DECODE_MACHINE = REPORTS / "decode.machine.json"
 EXTRACT_REPORT = REPORTS / "extract.json"
 SAMPLE_REPORT = REPORTS / "sample.json"
 TRAIN_REPORT = REPORTS / "train.json"

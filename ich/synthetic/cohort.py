@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 from ich.dicom.write import fmt_ds
 from ich.rsna import SUBTYPES
 from ich.spec import Count, Fraction, Positive, Spec
+from ich.synthetic import portable
 from ich.synthetic.phantom import Bleed, Grid, Head
 
 # Series-level probability that a scan carries each subtype, plus P(IVH | IPH).
@@ -156,7 +157,7 @@ def draw_head(rng: np.random.Generator, hard_negatives: float) -> Head:
 
 def draw_bleed(rng: np.random.Generator, subtype: str, head: Head) -> Bleed:
     side = rng.choice([-1.0, 1.0])
-    lateral = float(np.arctan2(rng.uniform(-0.5, 0.7), side))  # temporo-parietal
+    lateral = float(portable.arctan2(rng.uniform(-0.5, 0.7), side))  # temporo-parietal
     if subtype == "epidural":
         shape = dict(
             theta=lateral,
@@ -191,8 +192,8 @@ def draw_bleed(rng: np.random.Generator, subtype: str, head: Head) -> Bleed:
         else:  # lobar
             z = rng.uniform(0, 45)
             angle, frac = rng.uniform(-np.pi, np.pi), rng.uniform(0.35, 0.6)
-            u = np.cos(angle) * head.half_width * frac
-            v = np.sin(angle) * head.half_length * frac
+            u = portable.cos(angle) * head.half_width * frac
+            v = portable.sin(angle) * head.half_length * frac
         shape = dict(
             u=u,
             v=v,
@@ -322,7 +323,14 @@ def position(p: SeriesPlan, k: int) -> tuple[str, str, str]:
 
 def orientation(p: SeriesPlan) -> tuple[str, ...]:
     t = np.radians(p.tilt_deg)
-    return ("1", "0", "0", "0", fmt_ds(round(np.cos(t), 9)), fmt_ds(round(-np.sin(t), 9) + 0.0))
+    return (
+        "1",
+        "0",
+        "0",
+        "0",
+        fmt_ds(round(portable.cos(t), 9)),
+        fmt_ds(round(-portable.sin(t), 9) + 0.0),
+    )
 
 
 class PrevalenceSpec(Spec):

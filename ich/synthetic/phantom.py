@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ich.rsna import SUBTYPES
+from ich.synthetic import portable
 
 AIR, FAT, CSF = -1000.0, -80.0, 8.0
 
@@ -62,12 +63,12 @@ class Frame:
         y = (np.arange(grid.rows, dtype=np.float32) - grid.rows / 2 + 0.5) * grid.spacing
         x = (np.arange(grid.cols, dtype=np.float32) - grid.cols / 2 + 0.5) * grid.spacing
         x, y = x[None, :] - head.offset[0], y[:, None] - head.offset[1]
-        c, s = np.cos(head.rotation), np.sin(head.rotation)
+        c, s = portable.cos(head.rotation), portable.sin(head.rotation)
         self.u = (c * x + s * y).astype(np.float32)
         self.v = (-s * x + c * y).astype(np.float32)
-        self.theta = np.arctan2(self.v, self.u).astype(np.float32)
+        self.theta = portable.arctan2(self.v, self.u).astype(np.float32)
         a, b = head.half_width, head.half_length
-        cos_t, sin_t = np.cos(self.theta), np.sin(self.theta)
+        cos_t, sin_t = portable.cos(self.theta), portable.sin(self.theta)
         # Distance from centre to the skin ellipse along each pixel's ray, and the pixel's
         # normalised radius: depth below the skin at scale s is then (s - r0) * R0.
         self.R0 = (a * b / np.sqrt((b * cos_t) ** 2 + (a * sin_t) ** 2)).astype(np.float32)
@@ -80,21 +81,24 @@ class Frame:
         # Angular patterns of the gyri, shifted with z by the angle-sum identity per slice.
         t = self.theta
         self.gyri_phase = (head.gyri * t).astype(np.float32)
-        self.s3, self.c3 = np.sin(3 * t + head.phase), np.cos(3 * t + head.phase)
-        self.s7, self.c7 = np.sin(7 * t), np.cos(7 * t)
-        self.s5, self.c5 = np.sin(5 * t + 2 * head.phase), np.cos(5 * t + 2 * head.phase)
+        self.s3, self.c3 = portable.sin(3 * t + head.phase), portable.cos(3 * t + head.phase)
+        self.s7, self.c7 = portable.sin(7 * t), portable.cos(7 * t)
+        self.s5, self.c5 = (
+            portable.sin(5 * t + 2 * head.phase),
+            portable.cos(5 * t + 2 * head.phase),
+        )
         self._streaks: np.ndarray | None = None
 
     def streak_pattern(self, phase: float) -> np.ndarray:
         """Beam-hardening pattern (HU at full strength), computed once per series."""
         if self._streaks is None:
             u, v = self.u, self.v - 6
-            band = -28 * np.exp(-((v / 2.5) ** 2)) * (np.abs(u) < 38)
+            band = -28 * portable.exp(-((v / 2.5) ** 2)) * (np.abs(u) < 38)
             streak = np.zeros_like(u)
             for i in range(5):
                 a = phase * 3.1 + i * 0.67
-                dist = np.abs(u * np.sin(a) - v * np.cos(a))
-                streak += (18 if i % 2 else -22) * np.exp(-((dist / 1.3) ** 2))
+                dist = np.abs(u * portable.sin(a) - v * portable.cos(a))
+                streak += (18 if i % 2 else -22) * portable.exp(-((dist / 1.3) ** 2))
             self._streaks = (band + streak).astype(np.float32)
         return self._streaks
 
@@ -139,15 +143,17 @@ def _sulci(f: Frame, head: Head, z: float, depth: np.ndarray, rho: np.ndarray):
     a, b, c = z / 25, z / 15, z / 12
     phi = (
         f.gyri_phase
-        + np.float32(1.5 * np.cos(a)) * f.s3
-        + np.float32(1.5 * np.sin(a)) * f.c3
-        + np.float32(0.8 * np.cos(b)) * f.s7
-        - np.float32(0.8 * np.sin(b)) * f.c7
+        + np.float32(1.5 * portable.cos(a)) * f.s3
+        + np.float32(1.5 * portable.sin(a)) * f.c3
+        + np.float32(0.8 * portable.cos(b)) * f.s7
+        - np.float32(0.8 * portable.sin(b)) * f.c7
     )
     # Near a sulcus (phi = pi mod 2 pi), 2 (1 + cos phi) ~ (angular distance)^2; scaled by the
     # radius this gives the squared arc distance in mm without a slow modulo.
-    dist2 = (2 + 2 * np.cos(phi)) * (rho / head.gyri) ** 2
-    sulcus_depth = 7 + 7 * (np.float32(np.cos(c)) * f.s5 + np.float32(np.sin(c)) * f.c5) ** 2
+    dist2 = (2 + 2 * portable.cos(phi)) * (rho / head.gyri) ** 2
+    sulcus_depth = (
+        7 + 7 * (np.float32(portable.cos(c)) * f.s5 + np.float32(portable.sin(c)) * f.c5) ** 2
+    )
     sulcus = (dist2 < 0.49) & (depth < sulcus_depth)
     grey = (depth < 2.8) | ((dist2 < 7.84) & (depth < sulcus_depth + 2.5))
     return sulcus, grey
@@ -159,7 +165,7 @@ def _skull_base(f: Frame, z: float, brain: np.ndarray, hu: np.ndarray) -> None:
     if z < -28:
         # Below the anterior fossa floor: nasal cavity and air cells with bony septa, not brain.
         front = brain & (v < -22 - (z + 28) * 0.8) & (au < 26)
-        septa = np.abs(np.sin(v * 0.9) * np.sin(u * 0.9)) < 0.15
+        septa = np.abs(portable.sin(v * 0.9) * portable.sin(u * 0.9)) < 0.15
         edge = front & ~(np.abs(u) < 23) | front & (v > -25 - (z + 28) * 0.8)
         hu[front] = np.where(septa[front], 500.0, -850.0)
         hu[edge] = 700.0
@@ -170,7 +176,7 @@ def _skull_base(f: Frame, z: float, brain: np.ndarray, hu: np.ndarray) -> None:
             hu[orbit] = FAT
             hu[_ellipse(u, v, side * 30, -66, 9, 9)] = 12.0  # globe
         ethmoid = (au < 11) & (v > -75) & (v < -32)
-        septa = np.abs(np.sin(v * 0.9) * np.sin(u * 0.9)) < 0.15
+        septa = np.abs(portable.sin(v * 0.9) * portable.sin(u * 0.9)) < 0.15
         hu[ethmoid] = np.where(septa[ethmoid], 500.0, -850.0)
     if -56 <= z <= -38:
         sphenoid = (au < 14) & (v > -28) & (v < -8)
@@ -287,7 +293,7 @@ def bleed_mask(f: Frame, b: Bleed, z: float, regions: dict[str, np.ndarray]) -> 
 def _ellipsoid(f: Frame, g: dict, z: float) -> np.ndarray:
     """Normalised squared radius of an irregular ellipsoid (1 = its surface)."""
     du, dv = f.u - g["u"], f.v - g["v"]
-    wobble = 1 + 0.15 * np.sin(3 * np.arctan2(dv, du) + g["lobes"])
+    wobble = 1 + 0.15 * portable.sin(3 * portable.arctan2(dv, du) + g["lobes"])
     return ((du / g["ru"]) ** 2 + (dv / g["rv"]) ** 2) / wobble**2 + ((z - g["z"]) / g["dz"]) ** 2
 
 
