@@ -40,6 +40,8 @@ def main() -> None:
         spec, images, index, splits["train"], splits["val"], history, backup, live
     )
     seconds = round(time.perf_counter() - started)  # this process's: a resumed run's own part
+    if summary["distribution"]["process"] > 0:
+        return  # several processes trained it: process 0 alone writes the outputs
     save(model, paths.SLICE_MODEL)
     preprocessing = json.loads(paths.PREPROCESSING.read_text())
     card = model_card(model, spec, preprocessing, images, index, splits, trained_on)

@@ -310,8 +310,11 @@ def test_plots_show_loads_every_plot(repo, tmp_path):
     assert "failed to load" not in out, out
     html = (tmp_path / "page" / "index.html").read_text()
     for plot in yaml.safe_load((repo / "dvc.yaml").read_text())["plots"]:
-        name = plot if isinstance(plot, str) else next(iter(plot))
-        assert name in html, name
+        if isinstance(plot, str):  # an image, copied next to the page
+            assert f"workspace_{plot.replace('/', '_')}" in html, plot
+        else:  # a data plot, drawn under its title
+            name, config = next(iter(plot.items()))
+            assert config["title"] in html, name
 
 
 def test_a_team_shares_through_a_dvc_remote_and_a_git_remote(repo, tmp_path):

@@ -51,9 +51,9 @@ def gather(images: np.ndarray, rows: np.ndarray, context: tuple[np.ndarray, np.n
 
 @dataclass(frozen=True)
 class Share:
-    """Which part of each global batch this process feeds (`ich.model.distribution`): every
-    `processes`-th row from `process` on, of a batch cut to a multiple of `devices` (a short
-    last batch loses at most devices - 1 rows of the epoch's shuffle)."""
+    """Which part of each global batch this process feeds (`ich.model.distribution`): the
+    `process`-th of `processes` contiguous parts of a batch cut to a multiple of `devices` (a
+    short last batch loses at most devices - 1 rows of the epoch's shuffle)."""
 
     process: int = 0
     processes: int = 1
@@ -106,7 +106,11 @@ class SliceBatches(keras.utils.PyDataset):
         self.read_ahead(start, stop)
         idx = self.index[start:stop]
         idx = idx[: len(idx) - len(idx) % self.share.devices]  # a last short batch, evened
-        idx = idx[self.share.process :: self.share.processes]
+        # Process k feeds the k-th contiguous part: JAX joins the processes' parts in process
+        # order, so the global batch is row for row the one-process batch (dropout masks and
+        # all), and the trained weights are the one-process run's.
+        part = len(idx) // self.share.processes
+        idx = idx[self.share.process * part : (self.share.process + 1) * part]
         return gather(self.images, self.rows[idx], self.context), self.labels[idx]
 
     def read_ahead(self, start: int, stop: int) -> None:

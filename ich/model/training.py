@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
+from tempfile import mkdtemp
 from typing import Literal
 
 import keras
@@ -13,7 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from ich.data.inputs import ServeEpochs, SliceBatches, channel_stats, neighbour_rows
 from ich.data.order import LoaderSpec
-from ich.model.distribution import distributed
+from ich.model.distribution import distributed, on_this_process
 from ich.model.live import LiveMetrics
 from ich.model.losses import WeightedBCE
 from ich.model.networks import ModelSpec, build
@@ -136,6 +137,11 @@ def train(
     per_pixel = spec.model == "mlp"  # the seed's StandardScaler was per pixel
     mean, var = channel_stats(SliceBatches(images, train_split, 512, None, context), per_pixel)
     with distributed(spec.distribution, spec.batch_size) as share:
+        if share.processes > 1:
+            # Resuming would need every process's state: a multi-process run starts afresh.
+            backup = None
+            if share.process > 0:  # process 0 writes the stage's files; the others, scratch
+                history_csv, live = Path(mkdtemp(prefix="ich-train-")) / "history.csv", None
         reading = dict(context=context, loader=spec.loader, share=share)
         train_data = SliceBatches(images, train_split, spec.batch_size, spec.seed, **reading)
         val_data = SliceBatches(images, val_split, spec.batch_size, **reading)
@@ -170,6 +176,8 @@ def train(
             callbacks=callbacks,
             verbose=2,
         )
+    if share.processes > 1:
+        model = on_this_process(model)
     h = pd.read_csv(history_csv).to_dict("list")  # every epoch, those before a resume too
     summary = {
         "backend": keras.backend.backend(),

@@ -88,6 +88,13 @@ class Frame:
             portable.cos(5 * t + 2 * head.phase),
         )
         self._streaks: np.ndarray | None = None
+        self._septa: np.ndarray | None = None
+
+    def septa(self) -> np.ndarray:
+        """Bony septa of the air cells (a fixed lattice), computed once per series."""
+        if self._septa is None:
+            self._septa = np.abs(portable.sin(self.v * 0.9) * portable.sin(self.u * 0.9)) < 0.15
+        return self._septa
 
     def streak_pattern(self, phase: float) -> np.ndarray:
         """Beam-hardening pattern (HU at full strength), computed once per series."""
@@ -148,14 +155,17 @@ def _sulci(f: Frame, head: Head, z: float, depth: np.ndarray, rho: np.ndarray):
         + np.float32(0.8 * portable.cos(b)) * f.s7
         - np.float32(0.8 * portable.sin(b)) * f.c7
     )
-    # Near a sulcus (phi = pi mod 2 pi), 2 (1 + cos phi) ~ (angular distance)^2; scaled by the
-    # radius this gives the squared arc distance in mm without a slow modulo.
-    dist2 = (2 + 2 * portable.cos(phi)) * (rho / head.gyri) ** 2
     sulcus_depth = (
         7 + 7 * (np.float32(portable.cos(c)) * f.s5 + np.float32(portable.sin(c)) * f.c5) ** 2
     )
+    # Near a sulcus (phi = pi mod 2 pi), 2 (1 + cos phi) ~ (angular distance)^2; scaled by the
+    # radius this gives the squared arc distance in mm without a slow modulo. Only pixels
+    # shallow enough to be sulcus or ribbon need it (the cosine is the costly part).
+    near = depth < sulcus_depth + 2.5
+    dist2 = np.full(phi.shape, np.inf, np.float32)
+    dist2[near] = (2 + 2 * portable.cos(phi[near])) * (rho[near] / head.gyri) ** 2
     sulcus = (dist2 < 0.49) & (depth < sulcus_depth)
-    grey = (depth < 2.8) | ((dist2 < 7.84) & (depth < sulcus_depth + 2.5))
+    grey = (depth < 2.8) | ((dist2 < 7.84) & near)
     return sulcus, grey
 
 
@@ -165,7 +175,7 @@ def _skull_base(f: Frame, z: float, brain: np.ndarray, hu: np.ndarray) -> None:
     if z < -28:
         # Below the anterior fossa floor: nasal cavity and air cells with bony septa, not brain.
         front = brain & (v < -22 - (z + 28) * 0.8) & (au < 26)
-        septa = np.abs(portable.sin(v * 0.9) * portable.sin(u * 0.9)) < 0.15
+        septa = f.septa()
         edge = front & ~(np.abs(u) < 23) | front & (v > -25 - (z + 28) * 0.8)
         hu[front] = np.where(septa[front], 500.0, -850.0)
         hu[edge] = 700.0
@@ -176,7 +186,7 @@ def _skull_base(f: Frame, z: float, brain: np.ndarray, hu: np.ndarray) -> None:
             hu[orbit] = FAT
             hu[_ellipse(u, v, side * 30, -66, 9, 9)] = 12.0  # globe
         ethmoid = (au < 11) & (v > -75) & (v < -32)
-        septa = np.abs(portable.sin(v * 0.9) * portable.sin(u * 0.9)) < 0.15
+        septa = f.septa()
         hu[ethmoid] = np.where(septa[ethmoid], 500.0, -850.0)
     if -56 <= z <= -38:
         sphenoid = (au < 14) & (v > -28) & (v < -8)
