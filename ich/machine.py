@@ -24,8 +24,17 @@ def blas_info() -> dict:
 
 
 def machine() -> dict:
-    """numpy's version and SIMD features in use, and its BLAS."""
-    from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_features__
+    """numpy's version, the SIMD levels it was built for and those it runs here, and its BLAS."""
+    from numpy._core._multiarray_umath import (
+        __cpu_baseline__,
+        __cpu_dispatch__,
+        __cpu_features__,
+    )
 
-    simd = [f for f in __cpu_features__ if __cpu_features__[f] and f not in __cpu_baseline__]
-    return {"numpy": np.__version__, "simd_beyond_baseline": simd, **blas_info()}
+    running = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
+    return {
+        "numpy": np.__version__,
+        "simd_baseline": list(__cpu_baseline__),
+        "simd_dispatched_here": running,
+        **blas_info(),
+    }

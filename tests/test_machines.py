@@ -166,6 +166,20 @@ def test_the_project_takes_the_route_that_once_differed(outputs):
     assert (areas == FIXED_POINT).any() and (areas == 4).any(), np.unique(areas)
 
 
+def test_decode_names_the_machine_beside_its_outputs_not_in_them(outputs):
+    """numpy's version in the report (the lock pins it); the SIMD level and BLAS core in a
+    git-ignored note, as they differ by machine, and differ here between environments."""
+    reports = {n: outputs.root / n / "reports" for n in outputs.hashes}
+    assert json.loads((reports["plain"] / "decode.json").read_text())["numpy"] == np.__version__
+    notes = {n: json.loads((r / "decode.machine.json").read_text()) for n, r in reports.items()}
+    forced = notes["prescott-1-thread"]  # OpenBLAS names its Prescott kernels after Katmai
+    assert forced["blas_architecture"] != notes["plain"]["blas_architecture"]
+    assert forced["blas_num_threads"] == 1
+    assert "X86_V3" not in notes["no-avx2-2-threads"]["simd_dispatched_here"]
+    ignored = subprocess.run(["git", "check-ignore", "-q", "reports/decode.machine.json"], cwd=ROOT)
+    assert ignored.returncode == 0, "the machine note must stay out of git"
+
+
 # --- training across processes --------------------------------------------------------------
 
 TRAIN = {"backend": "jax", "distribution": "data_parallel", "epochs": 2, "batch_size": 16}
