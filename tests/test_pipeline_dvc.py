@@ -322,7 +322,7 @@ def test_a_team_shares_through_a_dvc_remote_and_a_git_remote(repo, tmp_path):
     nothing reruns, and the experiment is there to compare. (Runs after the sweep above,
     whose experiments it shares; the DVC remote is a folder here, S3 or SSH alike.)"""
     storage, origin, fresh = tmp_path / "storage", tmp_path / "origin.git", tmp_path / "fresh"
-    sh(tmp_path, "git", "init", "-q", "--bare", str(origin))
+    sh(tmp_path, "git", "init", "-q", "--bare", "--initial-branch=main", str(origin))
     sh(repo, "git", "remote", "add", "origin", str(origin))
     sh(repo, "dvc", "remote", "add", "--local", "-d", "team", str(storage))
     sh(repo, "git", "push", "-q", "origin", "HEAD:refs/heads/main")
@@ -345,7 +345,10 @@ def test_a_team_shares_through_a_dvc_remote_and_a_git_remote(repo, tmp_path):
     assert shared in sh(fresh, "dvc", "exp", "list", "--name-only").split()
     sh(fresh, "dvc", "exp", "apply", shared)  # its outputs come from the DVC remote
     only_the_manifest_scan(fresh)
-    # the model registry's way: the artifact from the git remote, its files from the DVC one
+    # the model registry's way: a version tagged in GTO's format on the git remote, its files
+    # from the DVC one
+    sh(repo, "git", "tag", "-a", "ich-model@v0.1.0", "-m", "Registering ich-model v0.1.0")
+    sh(repo, "git", "push", "-q", "origin", "ich-model@v0.1.0")
     config = tmp_path / "remote.config"
     config.write_text(f"[core]\n    remote = team\n['remote \"team\"']\n    url = {storage}\n")
     fetched = tmp_path / "fetched"
