@@ -48,8 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(commands)
-    args, args.unknown_options = ap.parse_known_args(argv)
-    if args.unknown_options and not getattr(args, "passes_unknown_options", False):
+    args, unknown = ap.parse_known_args(argv)
+    args.unknown_options = unknown  # `exps` passes them on to `dvc exp show`
+    if unknown and not getattr(args, "passes_unknown_options", False):
         ap.error(f"unrecognized arguments: {' '.join(args.unknown_options)}")
     try:
         return args.run(args) or 0

@@ -46,6 +46,15 @@ def write_csv(path: Path | str, frame: pd.DataFrame) -> None:
     os.replace(tmp, path)
 
 
+def unpublished(final: Path, suffix: str = ".partial") -> Path:
+    """The folder beside `final` to build it in before `publish`, emptied of what an
+    interrupted run left there."""
+    tmp = final.with_name(final.name + suffix)
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    return tmp
+
+
 def publish(tmp: Path, final: Path) -> None:
     """Move a finished folder into place, replacing the previous one."""
     if final.exists():

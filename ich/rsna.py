@@ -9,7 +9,7 @@ SUBTYPES: tuple[str, ...] = (
     "subdural",
 )
 LABELS: tuple[str, ...] = (*SUBTYPES, "any")
-# Weights of the RSNA weighted multi-label log loss (DOMAIN.md section 4).
+# Weights of the RSNA weighted multi-label log loss (docs/metrics.md).
 RSNA_WEIGHTS: dict[str, float] = {**{s: 1.0 for s in SUBTYPES}, "any": 2.0}
 # Short names used in tables.
 SHORT: dict[str, str] = {

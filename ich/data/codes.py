@@ -20,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from ich.data.image import (
+    add_blocks,
     area_sums,
     code_means,
     code_windows,
@@ -40,23 +41,6 @@ MAX_AREA = 16  # codes per stored value: 16 x 4095 < 65,536
 def exact(n_rows: int, n_cols: int, base: int) -> bool:
     """Whether codes of an n_rows x n_cols image sum exactly onto the base grid."""
     return n_rows == n_cols and n_rows % base == 0 and (n_rows // base) ** 2 <= MAX_AREA
-
-
-def add_blocks(x: np.ndarray, size: int, work: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Sums of the b x b blocks of square x (b = n // size >= 2) into `out` (size, size), in
-    x's type: strided adds of whole rows (into `work`, (size, n)), then of column views. 10
-    times faster than numpy's reductions over the short block axes (measured)."""
-    n = x.shape[0]
-    b = n // size
-    rows = x.reshape(size, b, n)
-    np.add(rows[:, 0], rows[:, 1], out=work)
-    for k in range(2, b):
-        work += rows[:, k]
-    cols = work.reshape(size, size, b)
-    np.add(cols[:, :, 0], cols[:, :, 1], out=out)
-    for k in range(2, b):
-        out += cols[:, :, k]
-    return out
 
 
 def from_codes(

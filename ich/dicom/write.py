@@ -1,6 +1,6 @@
 """Writing CT slices exactly as the RSNA 2019 download stores them (22 elements, dcm4che meta).
 
-The vendor encodings, including the wrapped 12-bit quirk, are described in DOMAIN.md section 2.
+The vendor encodings, including the wrapped 12-bit quirk, are described in docs/data.md.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def log_loss(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def weighted_log_loss(y: np.ndarray, p: np.ndarray, weights: np.ndarray) -> float:
-    """RSNA metric: per-image weighted BCE over the labels, averaged (DOMAIN.md section 4)."""
+    """RSNA metric: per-image weighted BCE over the labels, averaged (docs/metrics.md)."""
     y, p = np.asarray(y, np.float64), _clip(np.asarray(p, np.float64))
     bce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
     return float((bce * weights).sum() / (len(y) * weights.sum()))

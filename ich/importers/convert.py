@@ -7,14 +7,13 @@ half dataset where a complete one is expected.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
 from ich.data.labels import long_format
 from ich.dicom.write import SliceHeader, encode, fmt_ds, write
-from ich.files import publish, write_csv, write_json
+from ich.files import publish, unpublished, write_csv, write_json
 from ich.importers import ct_ich
 from ich.importers.ct_ich import CtIchError, Slice
 from ich.jobs import pool_map, progress
@@ -73,9 +72,7 @@ def import_ct_ich(src: Path, out: Path, workers: int = 1, labelled: bool = True)
     images["PatientID"] = [ct_ich.stable_id("patient", s.patient) for s in slices]
     images["SeriesInstanceUID"] = [ct_ich.stable_id("series", s.patient, digits=10) for s in slices]
     folder_name = "stage_2_train" if labels is not None else "stage_2_test"
-    tmp = out.with_name(out.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    tmp = unpublished(out, ".tmp")
     (tmp / folder_name).mkdir(parents=True)
     with progress(total=len(slices), unit="slice", desc="import") as bar:
         for n in pool_map(_write_one, [(s, tmp / folder_name) for s in slices], workers, False):

@@ -16,11 +16,12 @@ exactly one slice model.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from ich.errors import InputError
-from ich.files import publish
+from ich.files import publish, unpublished
 
 MANIFEST = "bundle.json"
 SLICE_CARD = "preprocessing.json"
@@ -92,11 +93,7 @@ def read_bundle(folder: Path, manifest: dict | None = None) -> Bundle:
 def pack(slice_model: tuple[Path, Path], sequence: tuple[Path, Path], about: dict, out: Path):
     """A slice model and the series model on its features, each (model, card), copied into the
     bundle `out`, written whole or not at all."""
-    import shutil
-
-    tmp = out.with_name(out.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    tmp = unpublished(out)
     for (model, card), folder, card_name in [
         (slice_model, slice_folder(tmp, 0), SLICE_CARD),
         (sequence, tmp / "sequence", SEQUENCE_CARD),

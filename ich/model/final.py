@@ -4,14 +4,13 @@ what a recipe chosen by cross-validation ships, with no holdout (the cross-valid
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ich.eval.kfold import training_split
-from ich.files import publish, write_json
+from ich.files import publish, unpublished, write_json
 from ich.model.bundle import SLICE_CARD, slice_folder, write_manifest
 from ich.model.card import model_card
 from ich.model.saving import save
@@ -44,9 +43,7 @@ def train_final(
 def write_bundle(specs: list[TrainSpec], out: Path, about: dict, **data) -> None:
     """A final model per spec (seeds) into `out`, written beside it and moved into place, so an
     interrupted run leaves no half bundle where a complete one is expected."""
-    tmp = out.with_name(out.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    tmp = unpublished(out)
     models = [
         train_final(spec, folder=slice_folder(tmp, k), **data) for k, spec in enumerate(specs)
     ]

@@ -106,7 +106,7 @@ def augmentation(x, spec: ModelSpec):
     """Light, label-preserving augmentation; active in training only. It runs on the windowed
     bytes, before standardisation, so what it moves in from outside the image is 0: air in
     every window. Zoom keeps the aspect; it stands for the spread of pixel spacings (0.29-0.98
-    mm in the real data, DOMAIN.md), which put the same head at different sizes in pixels."""
+    mm in the RSNA data), which put the same head at different sizes in pixels."""
     a = spec.augment
     if a.flip:
         x = layers.RandomFlip("horizontal", seed=spec.seed)(x)

@@ -20,7 +20,7 @@ from ich.synthetic.phantom import Bleed, Grid, Head
 
 # Series-level probability that a scan carries each subtype, plus P(IVH | IPH).
 # `embedded` is enriched so a 20% holdout of a small cohort holds >= 30 slices of each subtype;
-# `rsna` gives roughly RSNA's slice prevalences (DOMAIN.md section 1).
+# `rsna` gives roughly RSNA's slice prevalences (docs/data.md).
 PROFILES: dict[str, dict[str, float]] = {
     "embedded": {
         "epidural": 0.30,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +9,7 @@ import pandas as pd
 
 from ich.data.labels import long_format
 from ich.dicom.write import SliceHeader, encode, truncate, write
-from ich.files import publish
+from ich.files import publish, unpublished
 from ich.jobs import pool_map, progress
 from ich.rsna import LABELS, SHORT, SUBTYPES
 from ich.synthetic.cohort import (
@@ -111,9 +110,7 @@ def labels_from_areas(truth: pd.DataFrame, min_visible_mm2: float) -> pd.DataFra
 def synthesize(spec: CohortSpec, options: dict, out: Path, workers: int) -> dict:
     """Write the whole dataset to `out` (atomically) and return its summary figures."""
     plans = plan(spec)
-    tmp = out.with_name(out.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    tmp = unpublished(out, ".tmp")
     truth = render_all(plans, spec.seed, tmp, workers)
     labels = labels_from_areas(truth, options["min_visible_mm2"])
     rng = np.random.default_rng([spec.seed, 1])

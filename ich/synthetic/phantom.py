@@ -2,7 +2,7 @@
 
 Coordinates are patient millimetres: u lateral, v antero-posterior (posterior positive, as in
 DICOM's LPS and as displayed: posterior at the bottom), z cranio-caudal (up positive, 0 at the
-level of the lateral ventricles). Densities follow DOMAIN.md section 5. Everything is analytic,
+level of the lateral ventricles). Densities follow docs/data.md. Everything is analytic,
 so a slice can be re-rendered exactly (for the montage's outlines) from the same parameters.
 """
 

@@ -21,8 +21,19 @@ PI_HI, PI_LO = 3.14159265346825122833e00, 1.21542010130123844986e-10
 LN2_HI, LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
 # sin r = r + r^3 (S[0] + r^2 (S[1] + ...)) for |r| <= pi/2: Taylor to r^17 (error < 1e-13).
 SIN = tuple((-1) ** n / factorial(2 * n + 1) for n in range(1, 9))
-EXP_TERMS = 14  # Taylor terms for |r| <= ln(2)/2: the next is below 1e-17
-ATAN_TERMS = 13  # odd Taylor terms for |w| <= tan(pi/16): the next is below 1e-19
+
+
+def _inverse_factorials(terms: int) -> tuple[float, ...]:
+    out = [1.0]
+    for n in range(1, terms):
+        out.append(out[-1] / n)  # 1/n! by successive division: the values the phantom used
+    return tuple(out)
+
+
+# e^r = sum r^n / n! for |r| <= ln(2)/2, 14 terms: the next is below 1e-17.
+EXP = _inverse_factorials(14)
+# atan w = w sum (-1)^n w^2n / (2n + 1) for |w| <= tan(pi/16), 13 terms: the next is below 1e-19.
+ATAN = tuple((-1) ** n / (2 * n + 1) for n in range(13))
 
 
 def _horner(x: np.ndarray, coefficients) -> np.ndarray:
@@ -75,10 +86,7 @@ def exp(x):
     v = np.clip(np.asarray(x, np.float64), -700.0, 700.0)
     k = np.rint(v * 1.4426950408889634)  # 1 / ln 2
     r = (v - k * LN2_HI) - k * LN2_LO
-    inverse_factorials = [1.0]
-    for n in range(1, EXP_TERMS):
-        inverse_factorials.append(inverse_factorials[-1] / n)
-    return _like(x, np.ldexp(_horner(r, inverse_factorials), k.astype(np.int32)))
+    return _like(x, np.ldexp(_horner(r, EXP), k.astype(np.int32)))
 
 
 def arctan2(y, x):
@@ -91,8 +99,7 @@ def arctan2(y, x):
     upper = t > np.sqrt(2) - 1  # atan t = pi/4 + atan((t - 1) / (t + 1))
     u = np.where(upper, (t - 1) / (t + 1), t)  # |u| <= tan(pi/8)
     w = u / (1 + np.sqrt(1 + u * u))  # atan u = 2 atan w, |w| <= tan(pi/16)
-    odd = [(-1) ** n / (2 * n + 1) for n in range(ATAN_TERMS)]
-    a = 2 * w * _horner(w * w, odd) + np.where(upper, np.pi / 4, 0.0)
+    a = 2 * w * _horner(w * w, ATAN) + np.where(upper, np.pi / 4, 0.0)
     a = np.where(ay > ax, np.pi / 2 - a, a)
     a = np.where(x < 0, np.pi - a, a)
     return _like(np.float32(0) if single else 0.0, np.where(np.signbit(y), -a, a))
