@@ -70,10 +70,12 @@ def test_a_grid_finer_than_the_base_is_refused_by_name():
     assert spec.settings(base=512).base == 512
 
 
-def test_new_scans_get_the_pipelines_bytes_in_one_pass(decoded, tmp_path):
-    """`predict` decodes and derives at once: the bytes decode + extract give, odd sizes too."""
+@pytest.mark.parametrize("crop", [None, "head"])
+def test_new_scans_get_the_pipelines_bytes_in_one_pass(decoded, tmp_path, crop):
+    """`predict` decodes and derives at once: the bytes decode + extract give, odd sizes and
+    head crops too."""
     folder, _, index, _ = decoded
-    s = Settings(32, WINDOWS, 64, BASE, shard_size=16)
+    s = Settings.from_card(Settings(32, WINDOWS, 64, BASE, shard_size=16, crop=crop).card())
     images = run(decoded, tmp_path / "pipeline.npy", s, workers=1)
     files = [str(folder / f"{i}.dcm") for i in index["ID"]]
     got_index, rejected = scans.decode_images(files, tmp_path / "scans.npy", s, workers=2)

@@ -33,6 +33,12 @@ def add_parser(commands) -> None:
     ap.add_argument("--seeds", default="1", help="training seeds, comma-separated")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--fold-seed", type=int, default=0, help="which patients share a fold")
+    ap.add_argument(
+        "--fold-ensemble",
+        action="store_true",
+        help="score each fold with the average of the models trained without it and one other "
+        "fold (nested: an ensemble of fold models against one model)",
+    )
     ap.add_argument("--val-fraction", type=float, default=0.15, help="of each fold's training")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--workers", type=int, help="extract processes (default: all cores)")
@@ -58,6 +64,8 @@ def override(params: dict, assignment: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ich.pipeline import backend, params
 
+    if args.fold_ensemble and args.folds < 3:
+        raise InputError(f"--fold-ensemble needs --folds 3 or more (got {args.folds})")
     p = params.load(args.workspace / "params.yaml")
     for assignment in args.set:
         override(p, assignment)

@@ -12,19 +12,20 @@ import os
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
 from ich.data.codes import derive
+from ich.data.crop import crop_sums
 from ich.data.shards import Rows, code_version, fill_sharded, finish, run_key
 from ich.errors import InputError
 from ich.scratch import scratch
 from ich.spec import Spec
 
 # Every module that decides an image's bytes (the resume key includes their source).
-CODE = ("ich.data.extract", "ich.data.codes", "ich.data.image", "ich.dicom.hu")
+CODE = ("ich.data.extract", "ich.data.codes", "ich.data.crop", "ich.data.image", "ich.dicom.hu")
 
 CHUNK = 64  # rows of codes read at once (8 MB at the 256 px base)
 
@@ -38,26 +39,37 @@ class Settings:
     window_at: int | None = None  # window at this resolution, then average (None: at resolution)
     base: int | None = None  # derived from HU codes on this grid (None: straight from the file)
     shard_size: int = 1024
+    crop: str | None = None  # "head": each slice cut to its head first (`ich.data.crop`)
 
     def card(self) -> dict:
-        """What a model trained on these images must be fed (travels with it to `predict`)."""
-        return {
+        """What a model trained on these images must be fed (travels with it to `predict`).
+        `crop` is named only when set, so the cards of uncropped models keep their bytes."""
+        card = {
             "resolution": self.resolution,
             "windows": [list(w) for w in self.windows],
             "window_at": self.window_at,
             "base": self.base,
         }
+        return card | ({"crop": self.crop} if self.crop else {})
 
     @classmethod
     def from_card(cls, card: dict) -> Settings:
         """The settings a model's card names (older cards: no `window_at`, no `base`)."""
         windows = tuple(tuple(w) for w in card["windows"])
-        return cls(card["resolution"], windows, card.get("window_at"), card.get("base"))
+        return cls(
+            card["resolution"],
+            windows,
+            card.get("window_at"),
+            card.get("base"),
+            crop=card.get("crop"),
+        )
 
     def rows(self) -> Rows:
         return Rows((self.resolution, self.resolution, len(self.windows)), "uint8")
 
     def from_base(self, sums: np.ndarray, area: int, out: np.ndarray | None = None) -> np.ndarray:
+        if self.crop == "head":
+            sums = crop_sums(sums, area)
         return derive(sums, area, self.resolution, self.windows, self.window_at, out)
 
 
@@ -67,6 +79,7 @@ class ExtractSpec(Spec):
     resolution: int = Field(ge=8, le=1024)  # output images are resolution x resolution
     windows: tuple[Window, ...] = Field(min_length=1)  # [center, width] in HU, one channel each
     window_at: int | None = Field(le=1024)  # window at this resolution, then area-average
+    crop: Literal["head"] | None = None  # head: each slice cut to a square around its head
 
     @field_validator("window_at")
     @classmethod
@@ -86,7 +99,9 @@ class ExtractSpec(Spec):
                 f"params.yaml: extract.{key} = {finest} is finer than the decoded base grid "
                 f"(decode.resolution = {base}): raise decode.resolution or lower extract.{key}"
             )
-        return Settings(self.resolution, self.windows, self.window_at, base, shard_size)
+        return Settings(
+            self.resolution, self.windows, self.window_at, base, shard_size, crop=self.crop
+        )
 
 
 def derive_rows(codes: Path, areas: np.ndarray, first: int, s: Settings, block: np.ndarray):

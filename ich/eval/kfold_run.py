@@ -78,6 +78,7 @@ def run_recipe(workspace: Path, p: dict, args: argparse.Namespace, seeds: list[i
             args.val_fraction,
             sample.positive_ratio,
             work,
+            args.fold_ensemble,
         )
         frames.append(oof)
         # written after every seed, so a run cut short keeps the seeds it finished
@@ -104,7 +105,11 @@ def earlier_seeds(args: argparse.Namespace, p: dict) -> list[pd.DataFrame]:
     if not (summary_path.is_file() and oof_path.is_file()):
         return []
     before = json.loads(summary_path.read_text())
-    same_folds = (before["folds"], before["fold_seed"]) == (args.folds, args.fold_seed)
+    same_folds = (before["folds"], before["fold_seed"], before.get("fold_ensemble", False)) == (
+        args.folds,
+        args.fold_seed,
+        args.fold_ensemble,
+    )
     if not same_folds or _recipe(before["params"]) != _recipe(p):
         print(f"kfold {args.name}: {summary_path} holds another recipe or folds: replaced")
         return []
@@ -122,6 +127,7 @@ def write_results(args: argparse.Namespace, p: dict, oof: pd.DataFrame, table) -
         "seeds": seeds,
         "folds": args.folds,
         "fold_seed": args.fold_seed,
+        "fold_ensemble": args.fold_ensemble,
         "patients": int(table["PatientID"].nunique()),
         "slices": int(len(table)),
         "series_model": score(oof, "p_"),

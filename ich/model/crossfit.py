@@ -37,21 +37,30 @@ def cross_validate(
     val_fraction: float,
     positive_ratio: float | None,
     work: Path,
+    fold_ensemble: bool = False,
 ) -> pd.DataFrame:
     """Out-of-fold predictions of both models for every slice of `table` (index rows merged
-    with the labels), one fold at a time; training seed `train_spec.seed`."""
+    with the labels), one fold at a time; training seed `train_spec.seed`.
+
+    `fold_ensemble`: each fold is scored by the average of the models trained on every other
+    fold but one (nested: what an ensemble of a cross-validation's fold models is worth
+    against one model trained on all their patients)."""
     table = table.sort_values("row").reset_index(drop=True)
     folds = table["PatientID"].map(fold_of).to_numpy()
     p_slice = np.zeros((len(table), len(LABELS)))
     context = neighbour_rows(index) if train_spec.context else None
     val_patients = {}
     for f in sorted(set(folds)):
-        split = fold_split(table, fold_of, f, val_fraction, positive_ratio, train_spec.seed)
-        val_patients[f] = set(split.val["PatientID"])
-        model, _ = train(train_spec, images, index, split.train, split.val, work / f"slice_{f}.csv")
-        raw = predict_split(model, images, split.test, context)
-        natural = prior_shift(raw, prevalence(split.train), prevalence(split.train_pool))
-        p_slice[folds == f] = natural
+        left_out = [g for g in sorted(set(folds)) if g != f] if fold_ensemble else [None]
+        for g in left_out:
+            kept = table if g is None else table[folds != g]
+            split = fold_split(kept, fold_of, f, val_fraction, positive_ratio, train_spec.seed)
+            val_patients.setdefault(f, set(split.val["PatientID"]))  # the series model's
+            history = work / (f"slice_{f}.csv" if g is None else f"slice_{f}_without_{g}.csv")
+            model, _ = train(train_spec, images, index, split.train, split.val, history)
+            raw = predict_split(model, images, split.test, context)
+            natural = prior_shift(raw, prevalence(split.train), prevalence(split.train_pool))
+            p_slice[folds == f] += natural / len(left_out)
     p_series = stack_series(index, table, p_slice, fold_of, val_patients, sequence_spec, work)
     oof = oof_frame(table, folds, p_slice, p_series, train_spec.seed)
     prior = prior_oof(table, folds)
