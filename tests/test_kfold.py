@@ -209,3 +209,16 @@ def test_seed_ensemble_table_pairs_the_average_with_each_seed():
         want = roc_auc_score(base["any"], mean) - roc_auc_score(base["any"], one["p_slice_any"])
         assert row.split(" | ")[3].strip("*").startswith(f"{want:+.3f}"), (row, want)
     assert ensemble_table({"single": seeds[0]}) == ""
+
+
+def test_a_lever_passes_params_changes_as_sets_and_kfold_options_as_they_are(tmp_path):
+    import argparse
+
+    from ich.cli.levers import kfold_command
+    from ich.eval.levers import LEVERS
+
+    args = argparse.Namespace(workspace=tmp_path, seeds="1", folds=5, out=tmp_path / "out")
+    command = kfold_command("x", ["extract.crop=head", "--fold-ensemble"], args)
+    assert "-Sextract.crop=head" in command and "--fold-ensemble" in command
+    assert "-S--fold-ensemble" not in command
+    assert LEVERS["fold_ensemble"] == ["--fold-ensemble"] and "crop" in LEVERS

@@ -57,7 +57,8 @@ def add_parser(commands) -> None:
 
 
 def kfold_command(name: str, changes: list[str], args: argparse.Namespace) -> list[str]:
-    sets = [f"-S{c.format(workspace=args.workspace)}" for c in changes]
+    # a params change becomes -S KEY=VALUE; a kfold option (--fold-ensemble) passes as it is
+    sets = [c if c.startswith("--") else f"-S{c.format(workspace=args.workspace)}" for c in changes]
     return [
         sys.executable,
         "-m",

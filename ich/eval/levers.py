@@ -1,6 +1,6 @@
 """The recipe levers measured on real CT by cross-validation (`python -m ich levers`): each is
-a set of params changes on top of the workspace's params.yaml, cross-validated on the same
-patients, folds and seeds, and paired with `base`."""
+a set of params changes on top of the workspace's params.yaml (or a `python -m ich kfold`
+option), cross-validated on the same patients, folds and seeds, and paired with `base`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ LEVERS: dict[str, list[str]] = {
     "base": [],  # the phantom-chosen default: negatives discarded to a 0.25 positive ratio
     "all": ALL,
     "geometry": GEOMETRY,  # rotation, shift and zoom on the chosen (base) recipe
+    "crop": ["extract.crop=head"],  # each slice cut to its head first
+    "res256": ["extract.resolution=256"],  # 256 px images (windowed at 256 as the base)
+    "fold_ensemble": ["--fold-ensemble"],  # each fold scored by an ensemble of inner fold models
     "all_geometry": [*ALL, *GEOMETRY],
     "all_intensity": [*ALL, "train.augment.intensity=0.1"],
     "all_geometry_intensity": [*ALL, *GEOMETRY, "train.augment.intensity=0.1"],
