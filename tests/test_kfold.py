@@ -107,41 +107,41 @@ def test_cross_validation_scores_every_slice_once_out_of_fold(tmp_path, monkeypa
 
 def test_a_fold_ensemble_averages_models_that_each_left_out_another_fold(tmp_path, monkeypatch):
     """`--fold-ensemble`: fold f is scored by the models trained without f and one other fold
-    g, one per g, so each of the fold's scorers is itself out of fold."""
+    g, one per g, so each of the fold's scorers is itself out of fold, and their probabilities
+    are averaged. Models stand in for Keras here: each predicts its own constant."""
     from ich.model import crossfit
 
     table = cohort(patients=12, slices=4)
     index = table.drop(columns=list(LABELS))
-    images = np.random.default_rng(0).integers(0, 255, (len(table), 8, 8, 3), dtype=np.uint8)
     fold_of = kfold.patient_folds(table, 3, seed=0)
     patients_of = {f: {p for p, g in fold_of.items() if g == f} for f in range(3)}
     trained_on: list[set] = []
-    real_train = crossfit.train
 
-    def spy(spec, images, index, train, val, history, *a):
+    def fake_train(spec, images, index, train, val, history, *a):
         trained_on.append(set(train["PatientID"]) | set(val["PatientID"]))
-        return real_train(spec, images, index, train, val, history, *a)
+        return 0.1 * len(trained_on), None  # model k predicts 0.1 k for every label
 
-    monkeypatch.setattr(crossfit, "train", spy)
-    spec = train_spec(epochs=1, cnn={"filters": [4]}, patience=0, batch_size=8)
+    monkeypatch.setattr(crossfit, "train", fake_train)
+    monkeypatch.setattr(
+        crossfit, "predict_split", lambda m, i, split, c: np.full((len(split), 6), m)
+    )
+    monkeypatch.setattr(crossfit, "train_sequence", lambda *a: (None, None))
+    monkeypatch.setattr(crossfit, "predict_series", lambda m, x, s: np.full((len(x), 6), 0.5))
+    spec = train_spec(epochs=1)
     oof = crossfit.cross_validate(
-        spec,
-        sequence_spec(epochs=1, units=4),
-        images,
-        index,
-        table,
-        fold_of,
-        0.3,
-        None,
-        tmp_path,
-        fold_ensemble=True,
+        spec, sequence_spec(), None, index, table, fold_of, 0.3, None, tmp_path, fold_ensemble=True
     )
     assert len(trained_on) == 3 * 2, "two models per fold"
     for i, seen in enumerate(trained_on):
         f = i // 2  # the fold scored; g: the other fold its model left out
         g = [x for x in range(3) if x != f][i % 2]
         assert seen == patients_of[3 - f - g], "all of the third fold, none of f's or g's"
-    assert len(oof) == len(table) and np.isfinite(oof.filter(like="p_slice_")).all(axis=None)
+    for f in range(
+        3
+    ):  # models 2f + 1 and 2f + 2 score fold f: the mean of 0.1 (2f + 1), 0.1 (2f + 2)
+        got = oof.loc[oof["fold"] == f, [f"p_slice_{s}" for s in LABELS]].to_numpy()
+        assert got == pytest.approx(0.1 * (2 * f + 1.5), abs=1e-6)
+    assert len(oof) == len(table)
 
 
 def test_paired_table_favours_the_better_recipe():
