@@ -105,11 +105,8 @@ def earlier_seeds(args: argparse.Namespace, p: dict) -> list[pd.DataFrame]:
     if not (summary_path.is_file() and oof_path.is_file()):
         return []
     before = json.loads(summary_path.read_text())
-    same_folds = (before["folds"], before["fold_seed"], before.get("fold_ensemble", False)) == (
-        args.folds,
-        args.fold_seed,
-        args.fold_ensemble,
-    )
+    folds_then = (before["folds"], before["fold_seed"], before.get("fold_ensemble", False))
+    same_folds = folds_then == (args.folds, args.fold_seed, args.fold_ensemble)
     if not same_folds or _recipe(before["params"]) != _recipe(p):
         print(f"kfold {args.name}: {summary_path} holds another recipe or folds: replaced")
         return []

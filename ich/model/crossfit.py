@@ -50,8 +50,9 @@ def cross_validate(
     p_slice = np.zeros((len(table), len(LABELS)))
     context = neighbour_rows(index) if train_spec.context else None
     val_patients = {}
-    for f in sorted(set(folds)):
-        left_out = [g for g in sorted(set(folds)) if g != f] if fold_ensemble else [None]
+    fold_ids = sorted(set(folds))
+    for f in fold_ids:
+        left_out = [g for g in fold_ids if g != f] if fold_ensemble else [None]
         for g in left_out:
             kept = table if g is None else table[folds != g]
             split = fold_split(kept, fold_of, f, val_fraction, positive_ratio, train_spec.seed)
