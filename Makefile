@@ -27,7 +27,7 @@ exps: setup
 # trained on every patient -> the bundle models/real-ct/ (`python -m ich predict DICOMS --model
 # models/real-ct`). CT_ICH: the download (JPG or NIfTI edition); RECIPE: -S overrides of the
 # chosen recipe (none: params.yaml's won, docs/real-ct-levers.md); SEEDS: one final model per
-# seed (several: an ensemble, ~3.5 min each). About 17-20 min on 2 cores.
+# seed (several: an ensemble, 1-3.5 min each). 6-20 min on 2 cores, by machine.
 CT_ICH ?= ../shared/data/ct-ich
 REAL_CT := data/real-ct
 RECIPE ?=
