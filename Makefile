@@ -23,14 +23,15 @@ repro: setup
 exps: setup
 	python -m ich exps
 
-# Real head CT: CT-ICH imported, the recipe chosen on it cross-validated, and its final model(s)
-# trained on every patient -> the bundle models/real-ct/ (`python -m ich predict DICOMS --model
-# models/real-ct`). CT_ICH: the download (JPG or NIfTI edition); RECIPE: -S overrides of the
-# chosen recipe (none: params.yaml's won, docs/real-ct-levers.md); SEEDS: one final model per
-# seed (several: an ensemble, 1-3.5 min each). 6-20 min on 2 cores, by machine.
+# Real head CT: CT-ICH imported, the recipe chosen on it cross-validated, and its final model
+# fit on every patient -> the bundle models/real-ct/ (`python -m ich predict DICOMS --model
+# models/real-ct`). CT_ICH: the download (JPG or NIfTI edition); RECIPE: the kfold/bundle
+# options of the recipe (the density model on HU features: it beat every network recipe in
+# cross-validation, docs/real-ct.md; empty and `-S key=value ...`: the slice CNN); SEEDS: one
+# CNN per seed. About 2 min on 2 cores with the density model.
 CT_ICH ?= ../shared/data/ct-ich
 REAL_CT := data/real-ct
-RECIPE ?=
+RECIPE ?= --features-model density
 SEEDS ?= 1
 real-ct: setup
 	python -m ich import ct-ich $(CT_ICH) --out $(REAL_CT)/import

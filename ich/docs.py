@@ -65,6 +65,16 @@ def holdout(root: Path) -> str:
         f"{base['prior']['weighted_log_loss']:.4f}. Labels whose AUC does not beat the "
         f"position baseline (paired interval): {', '.join(worse) if worse else 'none'}.",
     ]
+    if "model_vs_density" in r:
+        d, density = r["model_vs_density"]["auc_any"], base["density"]
+        behind = r["not_better_than_density"]
+        rows[-1] += (
+            f" The density baseline (a logistic regression on HU features): AUC(any) "
+            f"{_num(density['auc']['any'])}, weighted log loss "
+            f"{density['weighted_log_loss']:.4f}; model minus density, AUC(any) "
+            f"{d['diff']:+.3f} {_ci(d['low'], d['high'], '+.3f')}. Labels whose AUC does not "
+            f"beat it (paired interval): {', '.join(behind) if behind else 'none'}."
+        )
     return "\n".join(rows) + "\n"
 
 

@@ -118,6 +118,32 @@ def predict_ensemble(models: list, preps: list[dict], images, index, sequence=No
     return np.mean(each, axis=0)
 
 
+def predict_density_files(model: dict, files: list[Path], workers: int = 1):
+    """A density bundle's model (`ich.model.density`) on new scans: decoded onto its base grid,
+    HU features computed by the `hu_features` stage's code, (index, probabilities, rejected).
+    Refuses a model whose features this code does not compute."""
+    from ich.data import hu_features
+    from ich.data.scans import decode_codes
+    from ich.model.density import predict_density
+
+    if (model.get("features_version"), model.get("features")) != (
+        hu_features.VERSION,
+        hu_features.FEATURES,
+    ):
+        raise InputError(
+            f"the bundle's model reads HU features {model.get('features_version')!r}, this code "
+            f"computes {hu_features.VERSION!r}: rebuild the bundle (make real-ct) or use the "
+            "code it was built with"
+        )
+    with tempfile.TemporaryDirectory(prefix="ich-predict-") as tmp:
+        codes = Path(tmp) / "codes.npy"
+        names = [str(f) for f in files]
+        index, rejected, areas = decode_codes(names, codes, model["base"], workers)
+        features = hu_features.compute(codes, areas, index, workers)
+    probs = predict_density(model, features[index["row"].to_numpy()])
+    return index, probs, rejected
+
+
 def predict_files(
     model, prep: dict, files: list[Path], sequence=None, card: dict | None = None, workers=1
 ):

@@ -14,7 +14,7 @@ from ich.model.inference import prior_shift
 from ich.model.thresholds import operating_points
 from ich.rsna import LABELS
 
-SPEC = EvaluateSpec(seed=0, bootstrap=20)
+SPEC = EvaluateSpec(seed=0, bootstrap=20, density_c=0.1)
 
 
 def split(n: int, seed: int) -> pd.DataFrame:
@@ -38,8 +38,8 @@ def test_holdout_labels_do_not_move_baselines():
     shuffled = holdout.copy()
     shuffled[list(LABELS)] = np.random.default_rng(5).permutation(holdout[list(LABELS)].to_numpy())
     assert np.array_equal(position_baseline(pool, holdout), position_baseline(pool, shuffled))
-    a = evaluate(holdout, p, p, p, pool, thresholds, SPEC)
-    b = evaluate(shuffled, p, p, p, pool, thresholds, SPEC)
+    a = evaluate(holdout, p, p, p, pool, thresholds, SPEC, p / 2)
+    b = evaluate(shuffled, p, p, p, pool, thresholds, SPEC, p / 2)
     assert a["model"]["auc"] != b["model"]["auc"], "the metrics themselves do use the labels"
     assert a["labels"]["any"]["threshold"] == b["labels"]["any"]["threshold"] == 0.5
 
@@ -130,7 +130,7 @@ def test_a_label_without_holdout_positives_is_null_in_the_report_and_summary(
     pool, holdout = split(400, 0), split(200, 2)
     holdout["subdural"] = 0
     p = np.random.default_rng(3).random((200, 6))
-    report = evaluate(holdout, p, p, p, pool, {s: 0.5 for s in LABELS}, SPEC)
+    report = evaluate(holdout, p, p, p, pool, {s: 0.5 for s in LABELS}, SPEC, p)
     monkeypatch.chdir(tmp_path)
     write_json(paths.HOLDOUT_REPORT, report)
     text = paths.HOLDOUT_REPORT.read_text()
@@ -141,3 +141,5 @@ def test_a_label_without_holdout_positives_is_null_in_the_report_and_summary(
     assert summary(None) in (0, None)
     out = capsys.readouterr().out
     assert "subdural" in out and "n/a" in out and "no holdout positives" in out
+    # the density baseline is the model itself here: the summary says it does not beat it
+    assert "model minus density +0.000" in out and "does NOT beat it" in out

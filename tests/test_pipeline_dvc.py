@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -132,7 +133,7 @@ def test_status_clean_after_repro(repo):
     assert not [c for c in header if "." in c and not c.startswith(("auc.", "weighted_"))], header
     assert ran(sh(repo, "dvc", "repro")) == {"manifest"}, "an unchanged folder: only the scan"
     report = json.loads((repo / "reports" / "holdout.json").read_text())
-    assert set(report["baselines"]) == {"prior", "always_negative", "position"}
+    assert set(report["baselines"]) == {"prior", "always_negative", "position", "density"}
     headline = json.loads((repo / "metrics" / "holdout.json").read_text())
     assert set(headline["weighted_log_loss"]) == {"model", "slice_model", *report["baselines"]}
     assert set(report["sequence_vs_slice"]) == {"weighted_log_loss", *(f"auc_{s}" for s in LABELS)}
@@ -148,6 +149,34 @@ def test_status_clean_after_repro(repo):
     for key in ("PatientID", "StudyInstanceUID"):
         seen = [set(df[key]) for df in splits.values()]
         assert not (seen[0] & seen[1] or seen[0] & seen[2] or seen[1] & seen[2]), key
+
+
+def test_the_density_baseline_was_fit_on_the_training_patients_only(repo):
+    """Read from the stages' own outputs: the regression evaluate fit (its row count and
+    features) against the sample stage's training pool and holdout."""
+    import pandas as pd
+
+    density = json.loads((repo / "data" / "predictions" / "density.json").read_text())
+    splits = {
+        n: pd.read_csv(repo / "data" / "splits" / f"{n}.csv") for n in ("train_pool", "holdout")
+    }
+    assert density["train_rows"] == len(splits["train_pool"])
+    assert not set(splits["train_pool"]["PatientID"]) & set(splits["holdout"]["PatientID"])
+    info = json.loads((repo / "data" / "hu_features" / "features.json").read_text())
+    assert (
+        density["features"] == info["features"] and density["features_version"] == info["version"]
+    )
+    # refit on the training pool's rows of the stage's features: the same numbers
+    from ich.model.density import fit_density
+
+    x = np.load(repo / "data" / "hu_features" / "features.npy")[splits["train_pool"]["row"]]
+    y = splits["train_pool"][list(LABELS)].to_numpy()
+    refit = fit_density(x, y, info["features"], density["c"], info["version"])
+    np.testing.assert_allclose(refit["mean"], density["mean"], rtol=1e-6)
+    for s in LABELS:
+        np.testing.assert_allclose(
+            refit["labels"][s]["weights"], density["labels"][s]["weights"], rtol=1e-4, atol=1e-6
+        )
 
 
 def test_the_series_model_learns_on_slices_the_slice_model_never_trained_on(repo):

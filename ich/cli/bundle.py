@@ -28,6 +28,12 @@ def add_parser(commands) -> None:
     ap.add_argument("--val-fraction", type=float, default=0.15, help="of the patients")
     ap.add_argument("--cv", type=Path, help="the recipe's kfold summary (NAME.json) to cite")
     ap.add_argument("--workers", type=int, help="extract processes (default: all cores)")
+    ap.add_argument(
+        "--features-model",
+        choices=["density"],
+        help="no network: the density model on the HU features, fit on every patient",
+    )
+    ap.add_argument("--folds", type=int, default=5, help="density: folds its thresholds come from")
     ap.set_defaults(run=run)
 
 
@@ -51,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     p = params.load(args.workspace / "params.yaml")
     for assignment in args.set:
         override(p, assignment)
+    if args.features_model == "density":
+        return density_bundle(args, p)
     backend.use(params.get(p, "train.backend"))  # before anything below imports Keras
     from ich.data.extract import ExtractSpec
     from ich.data.source import DataSpec
@@ -87,4 +95,49 @@ def run(args: argparse.Namespace) -> int:
         trained_on=trained_on(data),
     )
     print(f"bundle: {len(specs)} slice model(s) on every patient -> {args.out}")
+    return 0
+
+
+def density_bundle(args: argparse.Namespace, p: dict) -> int:
+    """The density model on every patient of the workspace, its operating points chosen on its
+    own out-of-fold predictions (the cross-validation's folds), as a bundle."""
+    import numpy as np
+    import pandas as pd
+
+    from ich.data.source import DataSpec
+    from ich.eval.kfold import patient_folds
+    from ich.eval.kfold_features import features_recipe
+    from ich.eval.kfold_run import features_for
+    from ich.jobs import worker_count
+    from ich.model.bundle import write_density_bundle
+    from ich.model.density import fit_density
+    from ich.model.thresholds import operating_points
+    from ich.pipeline import params, paths
+    from ich.rsna import LABELS
+
+    features, info = features_for(args.workspace, worker_count(args.workers))
+    index = pd.read_csv(args.workspace / paths.INDEX)
+    labels = pd.read_csv(args.workspace / paths.LABELS)
+    table = index.merge(labels, on="ID", validate="one_to_one").sort_values("row")
+    c = params.get(p, "evaluate.density_c")
+    target = params.get(p, "train.target_sensitivity")
+    y = table[list(LABELS)].to_numpy()
+    model = fit_density(features[table["row"].to_numpy()], y, info["features"], c, info["version"])
+    fold_of = patient_folds(table, args.folds, 0)
+    oof = features_recipe("density", features, info, table, fold_of, c, [0])
+    p_oof = oof[[f"p_{s}" for s in LABELS]].to_numpy()
+    model |= {
+        "trained_on": trained_on(params.section(p, "data", DataSpec)),
+        "prior": dict(zip(LABELS, y.mean(axis=0).tolist(), strict=True)),
+        "target_sensitivity": target,
+        "thresholds": operating_points(oof[list(LABELS)].to_numpy(), p_oof, target),
+        "patients": int(table["PatientID"].nunique()),
+        "base": int(np.load(args.workspace / paths.CODES, mmap_mode="r").shape[1]),
+    }
+    about = {
+        "recipe": {"features_model": "density", "params": {"evaluate.density_c": c}},
+        "cross_validation": json.loads(args.cv.read_text()) if args.cv else None,
+    }
+    write_density_bundle(args.out, model, about)
+    print(f"bundle: the density model on {model['patients']} patients -> {args.out}")
     return 0

@@ -39,6 +39,13 @@ def add_parser(commands) -> None:
         help="score each fold with the average of the models trained without it and one other "
         "fold (nested: an ensemble of fold models against one model)",
     )
+    ap.add_argument(
+        "--features-model",
+        choices=["density", "hybrid"],
+        help="no network: the density baseline on the HU features, or the hybrid (the same "
+        "regression with --stack-on's out-of-fold CNN logits as inputs)",
+    )
+    ap.add_argument("--stack-on", type=Path, help="hybrid: a CNN recipe's NAME.csv.gz from kfold")
     ap.add_argument("--val-fraction", type=float, default=0.15, help="of each fold's training")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--workers", type=int, help="extract processes (default: all cores)")
@@ -70,10 +77,13 @@ def run(args: argparse.Namespace) -> int:
     for assignment in args.set:
         override(p, assignment)
     backend.use(params.get(p, "train.backend"))  # before anything below imports Keras
-    from ich.eval.kfold_run import run_recipe
+    if (args.features_model == "hybrid") != (args.stack_on is not None):
+        raise InputError("--stack-on goes with --features-model hybrid, and only with it")
+    from ich.eval.kfold_run import run_features_recipe, run_recipe
 
     seeds = [int(s) for s in args.seeds.split(",")]
-    summary = run_recipe(args.workspace, p, args, seeds)
+    run_one = run_features_recipe if args.features_model else run_recipe
+    summary = run_one(args.workspace, p, args, seeds)
     for model in ("slice_model", "series_model", "prior"):
         auc, wll = summary[model]["any"], summary[model]["weighted_log_loss"]
         print(

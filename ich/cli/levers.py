@@ -34,6 +34,13 @@ WLL: the RSNA weighted log loss (lower is better).
 """
 
 
+AGAINST_DENSITY = """
+The same recipes paired with the density baseline (`density`: a logistic regression on each
+slice's HU features, no network), on the same patients, folds and seeds: what each model
+learns beyond the HU numbers.
+
+"""
+
 ENSEMBLES = """
 Seeds averaged: each recipe's slice models of every seed, their probabilities averaged per
 slice (an ensemble of models trained alike), paired with each seed alone on the same patients.
@@ -58,7 +65,8 @@ def add_parser(commands) -> None:
 
 def kfold_command(name: str, changes: list[str], args: argparse.Namespace) -> list[str]:
     # a params change becomes -S KEY=VALUE; a kfold option (--fold-ensemble) passes as it is
-    sets = [c if c.startswith("--") else f"-S{c.format(workspace=args.workspace)}" for c in changes]
+    names = {"workspace": args.workspace, "out": args.out}
+    sets = [c.format(**names) if c.startswith("--") else f"-S{c.format(**names)}" for c in changes]
     return [
         sys.executable,
         "-m",
@@ -107,7 +115,12 @@ def run(args: argparse.Namespace) -> int:
     from ich.eval.levers import LEVERS
 
     names = args.only.split(",") if args.only else list(LEVERS)
-    unknown = [n for n in names if n not in LEVERS]
+    # a table may pair any recipe kfold wrote into --out; a run, only the levers listed
+    if args.table_only:
+        unknown = [n for n in names if not (args.out / f"{n}.json").is_file()]
+        if unknown:
+            raise InputError(f"--only: no recipe {', '.join(unknown)} in {args.out}")
+    unknown = [n for n in names if n not in LEVERS and not args.table_only]
     if unknown:
         raise InputError(f"--only: no lever named {', '.join(unknown)} (ich/eval/levers.py)")
     failed = [] if args.table_only else run_all({n: LEVERS[n] for n in names}, args)
@@ -116,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     oofs = {n: pd.read_csv(args.out / f"{n}.csv.gz") for n in done}
     text = HEADER.format(out=args.out.as_posix(), boot=args.boot, reference=args.reference)
     text += table(summaries, oofs, args.reference, args.boot)
+    if "density" in oofs and args.reference != "density":
+        text += AGAINST_DENSITY + table(summaries, oofs, "density", args.boot)
     ensembles = ensemble_table(oofs, args.boot)
     if ensembles:
         text += ENSEMBLES + ensembles

@@ -83,24 +83,15 @@ def ensemble_card(preps: list[dict]) -> dict:
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
-    import pandas as pd
-
-    from ich.files import write_csv
     from ich.jobs import worker_count
-    from ich.predict import (
-        check_coverage,
-        decode,
-        find_dicoms,
-        load_card,
-        phantom_warning,
-        predict_ensemble,
-        study_summary,
-        submission,
-    )
+    from ich.model.bundle import read_bundle
+    from ich.predict import decode, find_dicoms, load_card, phantom_warning, predict_ensemble
 
     use(args.backend)  # before anything imports Keras
-    slice_models, sequence_path = models_to_use(args.model, args.sequence)
     start = time.perf_counter()
+    if args.model.is_dir() and read_bundle(args.model).density is not None:
+        return run_density(args, read_bundle(args.model).density, start)
+    slice_models, sequence_path = models_to_use(args.model, args.sequence)
     files = find_dicoms(args.inputs)
     preps = [load_card(m, "preprocessing.json") for m in slice_models]
     prep = preps[0]  # an ensemble's inputs agree (ich.model.bundle)
@@ -119,6 +110,16 @@ def run(args: argparse.Namespace) -> int:
         sequence = keras.saving.load_model(sequence_path, compile=False) if sequence_path else None
         probs = predict_ensemble(models, preps, images, index, sequence, card)
         del images
+    return write_outputs(args, index, probs, rejected, prep, card, len(files), start)
+
+
+def write_outputs(args, index, probs, rejected, prep: dict, card: dict, files: int, start) -> int:
+    """The submission (and --studies), the unreadable files, one closing line."""
+    import pandas as pd
+
+    from ich.files import write_csv
+    from ich.predict import check_coverage, study_summary, submission
+
     order = pd.read_csv(args.sample_submission)["ID"] if args.sample_submission else None
     if order is not None and not args.allow_missing:
         check_coverage(index["ID"], order)
@@ -131,7 +132,23 @@ def run(args: argparse.Namespace) -> int:
         detail = f": {r.detail}" if r.detail else ""
         print(f"unreadable: {r.path} ({r.reason}{detail})", file=sys.stderr)
     print(
-        f"predicted {len(index)} slices of {len(files)} files in "
+        f"predicted {len(index)} slices of {files} files in "
         f"{time.perf_counter() - start:.1f} s -> {args.out}; {len(rejected)} unreadable"
     )
     return 0
+
+
+def run_density(args: argparse.Namespace, path: Path, start: float) -> int:
+    """A density bundle: no network, the HU features of each slice and the regression on them."""
+    import json
+
+    from ich.jobs import worker_count
+    from ich.predict import find_dicoms, phantom_warning, predict_density_files
+
+    model = json.loads(path.read_text())
+    warning = phantom_warning(model)
+    if warning:
+        print(warning, file=sys.stderr)
+    files = find_dicoms(args.inputs)
+    index, probs, rejected = predict_density_files(model, files, worker_count(args.workers))
+    return write_outputs(args, index, probs, rejected, model, model, len(files), start)

@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         f"series model vs the slice model it reads ({m['slice_model']['weighted_log_loss']:.4f}): "
         f"{d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}], paired: it {verdict}"
     )
+    density(m)
     for s in m["not_better_than_position"]:
         d = m["model_vs_position"][f"auc_{s}"]
         if d["diff"] is None:
@@ -58,3 +59,21 @@ def run(args: argparse.Namespace) -> int:
             f"{d['diff']:+.3f} [{num(d['low'], '+.3f')}, {num(d['high'], '+.3f')}])"
         )
     return 0
+
+
+def density(m: dict) -> None:
+    """The model against the density baseline, said plainly when it does not beat it."""
+    from ich.rsna import LABELS
+
+    if "model_vs_density" not in m:
+        return
+    d, auc = m["model_vs_density"]["auc_any"], m["baselines"]["density"]["auc"]["any"]
+    verdict = "beats it" if d["low"] is not None and d["low"] > 0 else "does NOT beat it"
+    print(
+        f"density baseline (logistic regression on HU features): AUC(any) {num(auc, '.3f')}; "
+        f"model minus density {num(d['diff'], '+.3f')} [{num(d['low'], '+.3f')}, "
+        f"{num(d['high'], '+.3f')}], paired: the model {verdict}"
+    )
+    behind = [s for s in m["not_better_than_density"] if s != "any" and s in LABELS]
+    if behind:
+        print(f"  labels where the model does not beat the density baseline: {', '.join(behind)}")

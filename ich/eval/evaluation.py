@@ -22,6 +22,7 @@ class EvaluateSpec(Spec):
 
     seed: Count
     bootstrap: int = Field(ge=10)  # patient-level resamples for the intervals
+    density_c: float = Field(gt=0)  # the density baseline's inverse L2 strength
 
 
 def summary(y: np.ndarray, p: np.ndarray) -> dict:
@@ -88,19 +89,23 @@ def evaluate(
     train_pool: pd.DataFrame,
     thresholds: dict[str, float],
     spec: EvaluateSpec,
+    p_density: np.ndarray,
 ) -> dict:
     """The full report. `p` is the pipeline's final prediction (the series model's), `p_slice`
     the slice model's on the natural scale (prior-shift corrected) and `p_slice_raw` as that
     network gives it; baselines are fit on `train_pool`, every image of the training patients
-    at natural prevalence, so nothing about them moves with `sample.positive_ratio`."""
+    at natural prevalence, so nothing about them moves with `sample.positive_ratio`; so is the
+    density baseline `p_density` (`ich.eval.baselines.density_baseline`)."""
     y = holdout[list(LABELS)].to_numpy(np.float64)
     patients = holdout["PatientID"].to_numpy()
     baselines = {
         "prior": prior_baseline(train_pool, len(holdout)),
         "always_negative": np.zeros_like(y),
         "position": position_baseline(train_pool, holdout),
+        "density": p_density,
     }
     versus = paired(y, p, baselines["position"], patients, spec.bootstrap, spec.seed)
+    density = paired(y, p, p_density, patients, spec.bootstrap, spec.seed)
     return {
         "images": int(len(holdout)),
         "patients": int(holdout["PatientID"].nunique()),
@@ -115,7 +120,15 @@ def evaluate(
         # filed under the baselines
         "model_vs_position": versus,
         "not_better_than_position": [s for s in LABELS if not versus[f"auc_{s}"]["low"] > 0],
+        # and minus the density baseline: what the network learnt beyond the HU numbers
+        "model_vs_density": density,
+        "not_better_than_density": [s for s in LABELS if not _above(density[f"auc_{s}"])],
     }
+
+
+def _above(d: dict) -> bool:
+    """A paired AUC difference whose interval lies above 0 (None: a label without positives)."""
+    return d["low"] is not None and d["low"] > 0
 
 
 def headline(report: dict) -> dict:
@@ -124,6 +137,7 @@ def headline(report: dict) -> dict:
     slice model and of each baseline, and the paired interval of series minus slice model."""
     labels, model = report["labels"], report["model"]
     sequence = report["sequence_vs_slice"]["weighted_log_loss"]
+    density = report["model_vs_density"]["auc_any"]
     return {
         "auc": {s: labels[s]["auc"] for s in LABELS},
         # two numbers, not a list: `dvc metrics` and `dvc exp show` drop list values
@@ -144,5 +158,11 @@ def headline(report: dict) -> dict:
         "sequence_minus_slice_ci95": {
             "low": sequence["low"],
             "high": sequence["high"],
+        },
+        # the density baseline's AUC(any), and the model's minus it, paired
+        "density_auc_any": report["baselines"]["density"]["auc"]["any"],
+        "model_minus_density_auc_any_ci95": {
+            "low": density["low"],
+            "high": density["high"],
         },
     }

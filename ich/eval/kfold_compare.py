@@ -78,8 +78,8 @@ def ensemble_table(oofs: dict, n_boot: int = 1000) -> str:
     lines = []
     for name, oof in oofs.items():
         seeds = sorted(oof["seed"].unique())
-        if len(seeds) < 2:
-            continue
+        if len(seeds) < 2 or oof.groupby("ID")["p_slice_any"].nunique().max() == 1:
+            continue  # one seed, or a recipe without a network (the same rows for every seed)
         mean = seed_mean(oof).drop(columns="seed")
         for seed in seeds:
             one = oof[oof["seed"] == seed].drop(columns="seed")

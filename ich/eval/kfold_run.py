@@ -16,7 +16,7 @@ import pandas as pd
 from ich.data.extract import ExtractSpec, extract
 from ich.data.splits import SampleSpec
 from ich.eval.kfold import patient_folds, score, seed_mean
-from ich.files import write_csv, write_json
+from ich.files import write_csv, write_json, write_npy
 from ich.jobs import worker_count
 from ich.model.crossfit import cross_validate
 from ich.model.sequence import SequenceSpec
@@ -49,6 +49,39 @@ def images_for(workspace: Path, p: dict, workers: int) -> np.ndarray:
             workers,
         )
     return np.load(target)
+
+
+def features_for(workspace: Path, workers: int) -> tuple[np.ndarray, dict]:
+    """The workspace's HU features and their columns (`ich.data.hu_features`), computed once
+    from its decoded codes, as the `hu_features` stage does, and kept beside them."""
+    from ich.data.hu_features import FEATURES, VERSION, compute
+
+    target = workspace / paths.HU_FEATURES
+    info_path = workspace / paths.HU_FEATURES_INFO
+    info = json.loads(info_path.read_text()) if info_path.is_file() else None
+    if not target.is_file() or info is None or info["version"] != VERSION:
+        areas = np.load(workspace / paths.AREAS)
+        index = pd.read_csv(workspace / paths.INDEX)
+        write_npy(target, compute(workspace / paths.CODES, areas, index, workers))
+        info = {"version": VERSION, "features": FEATURES}
+        write_json(info_path, info)
+    return np.load(target), info
+
+
+def run_features_recipe(workspace: Path, p: dict, args: argparse.Namespace, seeds: list[int]):
+    """A recipe on the HU features (`ich.eval.kfold_features`): the density baseline, or the
+    hybrid stacked on a CNN recipe's out-of-fold logits (--stack-on); seconds, no network."""
+    from ich.eval.kfold_features import features_recipe
+
+    features, info = features_for(workspace, worker_count(args.workers))
+    index = pd.read_csv(workspace / paths.INDEX)
+    labels = pd.read_csv(workspace / paths.LABELS)
+    table = index.merge(labels, on="ID", how="inner", validate="one_to_one")
+    fold_of = patient_folds(table, args.folds, args.fold_seed)
+    stack = pd.read_csv(args.stack_on) if args.stack_on else None
+    c = params_io.get(p, "evaluate.density_c")
+    oof = features_recipe(args.features_model, features, info, table, fold_of, c, seeds, stack)
+    return write_results(args, p, oof, table)
 
 
 def run_recipe(workspace: Path, p: dict, args: argparse.Namespace, seeds: list[int]) -> dict:
@@ -125,6 +158,8 @@ def write_results(args: argparse.Namespace, p: dict, oof: pd.DataFrame, table) -
         "folds": args.folds,
         "fold_seed": args.fold_seed,
         "fold_ensemble": args.fold_ensemble,
+        "features_model": args.features_model,  # None: the network recipe
+        "stack_on": str(args.stack_on) if args.stack_on else None,
         "patients": int(table["PatientID"].nunique()),
         "slices": int(len(table)),
         "series_model": score(oof, "p_"),

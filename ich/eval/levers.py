@@ -14,6 +14,10 @@ LEVERS: dict[str, list[str]] = {
     "crop": ["extract.crop=head"],  # each slice cut to its head first
     "res256": ["extract.resolution=256"],  # 256 px images (windowed at 256 as the base)
     "fold_ensemble": ["--fold-ensemble"],  # each fold scored by an ensemble of inner fold models
+    # no network: the density baseline on the HU features, and the same regression with base's
+    # out-of-fold CNN logits as inputs (ich/eval/kfold_features.py)
+    "density": ["--features-model=density"],
+    "hybrid": ["--features-model=hybrid", "--stack-on={out}/base.csv.gz"],
     "all_geometry": [*ALL, *GEOMETRY],
     "all_intensity": [*ALL, "train.augment.intensity=0.1"],
     "all_geometry_intensity": [*ALL, *GEOMETRY, "train.augment.intensity=0.1"],

@@ -6,6 +6,8 @@ pipeline's models/bundle/ (stage `bundle`, artifact `ich-model` for `dvc artifac
     slice-<k>/preprocessing.json
     sequence/model.keras        optional: a series model on the (single) slice model's features
     sequence/card.json
+    density.json                or, instead of any network: the density model on HU features
+                                (`ich.model.density`), its features named with their version
 
 Several slice models are an ensemble: `predict` averages their probabilities on the natural
 scale (each card puts its own model there). A series model reads one slice model's features,
@@ -24,6 +26,7 @@ from ich.errors import InputError
 from ich.files import publish, unpublished
 
 MANIFEST = "bundle.json"
+DENSITY = "density.json"
 SLICE_CARD = "preprocessing.json"
 SEQUENCE_CARD = "card.json"
 # what must agree across an ensemble's cards: the images are decoded once for all its models
@@ -35,6 +38,7 @@ class Bundle:
     slice_models: list[Path]
     sequence: Path | None
     manifest: dict
+    density: Path | None = None  # a density bundle has no network
 
     @property
     def cards(self) -> list[dict]:
@@ -69,6 +73,13 @@ def read_bundle(folder: Path, manifest: dict | None = None) -> Bundle:
         manifest = json.loads(path.read_text())
     slices = [folder / name for name in manifest.get("slice_models", [])]
     sequence = folder / manifest["sequence"] if manifest.get("sequence") else None
+    if manifest.get("density"):
+        density = folder / manifest["density"]
+        if slices or sequence:
+            raise InputError(f"{path}: a density bundle holds no network")
+        if not density.is_file():
+            raise InputError(f"{path}: {density} is missing")
+        return Bundle([], None, manifest, density)
     if not slices:
         raise InputError(f"{path}: lists no slice model")
     if sequence is not None and len(slices) > 1:
@@ -102,4 +113,17 @@ def pack(slice_model: tuple[Path, Path], sequence: tuple[Path, Path], about: dic
         shutil.copyfile(model, folder / "model.keras")
         shutil.copyfile(card, folder / card_name)
     write_manifest(tmp, 1, True, about)
+    publish(tmp, out)
+
+
+def write_density_bundle(out: Path, model: dict, about: dict) -> None:
+    """A bundle of the density model alone (`ich.model.density`), written whole or not at all."""
+    from ich.files import write_json
+
+    tmp = unpublished(out)
+    tmp.mkdir(parents=True)
+    write_json(tmp / DENSITY, model)
+    manifest = {"slice_models": [], "sequence": None, "density": DENSITY, **about}
+    read_bundle(tmp, manifest)
+    write_json(tmp / MANIFEST, manifest)
     publish(tmp, out)

@@ -32,6 +32,11 @@ EXTRACTED = Path("data/extracted")
 IMAGES = EXTRACTED / "images.npy"
 PREPROCESSING = EXTRACTED / "preprocessing.json"
 
+# hu_features: what a radiologist reads off each slice in HU (ich.data.hu_features), by row
+HU_FEATURES_DIR = Path("data/hu_features")
+HU_FEATURES = HU_FEATURES_DIR / "features.npy"
+HU_FEATURES_INFO = HU_FEATURES_DIR / "features.json"  # the columns and their version
+
 # sample: train.csv, val.csv, holdout.csv
 SPLITS = Path("data/splits")
 
@@ -63,7 +68,7 @@ SERIES_PROBS = Path("data/sequence/probs.npy")  # its probabilities for every sl
 SEQUENCE_PROVENANCE = Path("data/sequence/provenance.csv")  # the slices it learned and stopped on
 
 # evaluate
-PREDICTIONS = Path("data/predictions")
+PREDICTIONS = Path("data/predictions")  # holdout.csv, and density.json: the baseline it fit
 HOLDOUT_PLOTS = Path("plots/holdout")
 
 # bundle: both models in one folder, what `predict --model` reads and `dvc artifacts get` fetches
@@ -84,6 +89,7 @@ DECODE_REPORT = REPORTS / "decode.json"
 # where decode ran (numpy, SIMD, BLAS core): git-ignored and undeclared, as it differs by machine
 DECODE_MACHINE = REPORTS / "decode.machine.json"
 EXTRACT_REPORT = REPORTS / "extract.json"
+HU_FEATURES_REPORT = REPORTS / "hu_features.json"
 SAMPLE_REPORT = REPORTS / "sample.json"
 TRAIN_REPORT = REPORTS / "train.json"
 EMBED_REPORT = REPORTS / "embed.json"
