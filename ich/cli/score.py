@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
         pd.read_csv(args.submission),
         pd.read_csv(args.groups),
         card["prior"],
-        EvaluateSpec(seed=11, bootstrap=args.bootstrap),
+        # density_c is unused: an external report fits no density baseline (no training rows)
+        EvaluateSpec(seed=11, bootstrap=args.bootstrap, density_c=0.1),
         str(args.submission),
     )
     write_json(args.out, {"submission": args.submission.name, **report})
