@@ -6,7 +6,6 @@ changing it must rerun nothing.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -48,13 +47,3 @@ def progress(iterable: Iterable | None = None, **kwargs: Any) -> tqdm:
     """A tqdm bar that refreshes rarely when stderr is a log file (DVC, CI), not a terminal."""
     quiet = not sys.stderr.isatty()
     return tqdm(iterable, mininterval=10 if quiet else 0.1, **kwargs)
-
-
-def sharded_options(description: str | None) -> tuple[int, int]:
-    """The command line of a sharded stage: (worker processes, slices per resumable shard).
-    Neither is a param: outputs are byte-identical for any value (tested)."""
-    ap = argparse.ArgumentParser(description=description)
-    ap.add_argument("--workers", type=int, help="processes (default: ICH_WORKERS or all cores)")
-    ap.add_argument("--shard-size", type=int, default=1024, help="slices per resumable unit")
-    args = ap.parse_args()
-    return worker_count(args.workers), max(1, args.shard_size)

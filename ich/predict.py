@@ -3,6 +3,7 @@
 Decoding, windowing and resizing are the pipeline's own (`ich.data.scans`); the base grid,
 resolution and windows come from the `preprocessing.json` saved beside the slice model. The slice
 model's features then go through the series model, as in the pipeline (`embed`, `sequence`).
+Keras is imported only where a network runs: a density bundle predicts without it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,8 @@ import pandas as pd
 from ich.data.extract import Settings
 from ich.data.labels import long_format
 from ich.data.scans import decode_images
-from ich.data.series import series_inputs, series_rows
 from ich.errors import InputError
-from ich.model.embedding import embed_index
 from ich.model.inference import natural_scale
-from ich.model.sequence import predict_series
 from ich.rsna import LABELS
 
 
@@ -99,6 +97,10 @@ def predict_images(model, prep: dict, images, index, sequence=None, card: dict |
     """Probabilities (len(index), 6) on the natural scale, as evaluate scores them: the slice
     model's features batch by batch, then the series model's (with `sequence` and its `card`),
     or the slice model's own."""
+    from ich.data.series import series_inputs, series_rows
+    from ich.model.embedding import embed_index
+    from ich.model.sequence import predict_series
+
     flip = sequence is not None and (card or {}).get("embed", {}).get("flip", False)
     features, raw = embed_index(model, prep, images, index, flip)
     at = index["row"].to_numpy()
@@ -123,7 +125,7 @@ def predict_density_files(model: dict, files: list[Path], workers: int = 1):
     HU features computed by the `hu_features` stage's code, (index, probabilities, rejected).
     Refuses a model whose features this code does not compute."""
     from ich.data import hu_features
-    from ich.data.scans import decode_codes
+    from ich.data.decode import decode_files
     from ich.model.density import predict_density
 
     if (model.get("features_version"), model.get("features")) != (
@@ -138,7 +140,7 @@ def predict_density_files(model: dict, files: list[Path], workers: int = 1):
     with tempfile.TemporaryDirectory(prefix="ich-predict-") as tmp:
         codes = Path(tmp) / "codes.npy"
         names = [str(f) for f in files]
-        index, rejected, areas = decode_codes(names, codes, model["base"], workers)
+        index, rejected, areas = decode_files(names, codes, model["base"], workers)
         features = hu_features.compute(codes, areas, index, workers)
     probs = predict_density(model, features[index["row"].to_numpy()])
     return index, probs, rejected

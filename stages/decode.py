@@ -14,10 +14,10 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
+from ich.cli import sharded_options  # noqa: E402
 from ich.data.decode import DecodeSpec, decode, summarise  # noqa: E402
 from ich.data.manifest import verify  # noqa: E402
 from ich.files import write_csv, write_json, write_npy  # noqa: E402
-from ich.jobs import sharded_options  # noqa: E402
 from ich.machine import machine  # noqa: E402
 from ich.pipeline import params, paths  # noqa: E402
 from ich.pipeline.stage import run  # noqa: E402

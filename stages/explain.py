@@ -16,7 +16,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ich.data.inputs import neighbour_rows  # noqa: E402
+from ich.data.neighbours import neighbour_rows  # noqa: E402
 from ich.eval.plots import saliency_grid  # noqa: E402
 from ich.model.inference import natural_scale  # noqa: E402
 from ich.model.saliency import saliency_examples  # noqa: E402

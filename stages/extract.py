@@ -12,9 +12,9 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from ich.cli import sharded_options  # noqa: E402
 from ich.data.extract import ExtractSpec, extract  # noqa: E402
 from ich.files import write_json  # noqa: E402
-from ich.jobs import sharded_options  # noqa: E402
 from ich.pipeline import params, paths  # noqa: E402
 from ich.pipeline.stage import run  # noqa: E402
 

@@ -14,9 +14,9 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ich.data.hu_features import FEATURES, VERSION, compute  # noqa: E402
-from ich.files import write_json, write_npy  # noqa: E402
-from ich.jobs import sharded_options  # noqa: E402
+from ich.cli import sharded_options  # noqa: E402
+from ich.data.hu_features import FEATURES, write  # noqa: E402
+from ich.files import write_json  # noqa: E402
 from ich.pipeline import paths  # noqa: E402
 from ich.pipeline.stage import run  # noqa: E402
 
@@ -26,10 +26,8 @@ def main() -> None:
     areas = np.load(paths.AREAS)
     index = pd.read_csv(paths.INDEX)
     start = time.perf_counter()
-    features = compute(paths.CODES, areas, index, workers)
+    write(paths.CODES, areas, index, paths.HU_FEATURES, paths.HU_FEATURES_INFO, workers)
     seconds = time.perf_counter() - start
-    write_npy(paths.HU_FEATURES, features)
-    write_json(paths.HU_FEATURES_INFO, {"version": VERSION, "features": FEATURES})
     slices = int((areas > 0).sum())
     write_json(paths.HU_FEATURES_REPORT, {"slices": slices, "features": len(FEATURES)})
     print(f"hu_features: {slices} slices, {len(FEATURES)} features, {slices / seconds:.0f}/s")

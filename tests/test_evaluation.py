@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ich.data.inputs import SliceBatches, channel_stats, neighbour_rows
+from ich.data.inputs import SliceBatches, channel_stats
+from ich.data.neighbours import neighbour_rows
 from ich.eval.baselines import POSITION_BINS, position_baseline, prior_baseline
 from ich.eval.evaluation import EvaluateSpec, evaluate
 from ich.model.inference import prior_shift

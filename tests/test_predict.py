@@ -105,7 +105,7 @@ def test_same_numbers_as_evaluate_and_corrupt_file_reported(
 ):
     import keras
 
-    from ich.data.inputs import neighbour_rows
+    from ich.data.neighbours import neighbour_rows
 
     folder = tmp_path / "in"
     shutil.copytree(tiny_dataset[0] / "stage_2_train", folder)

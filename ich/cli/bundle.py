@@ -49,10 +49,9 @@ def trained_on(data) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
 
     from ich.cli.kfold import override
-    from ich.pipeline import backend, params, paths
+    from ich.pipeline import backend, params
 
     p = params.load(args.workspace / "params.yaml")
     for assignment in args.set:
@@ -63,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from ich.data.extract import ExtractSpec
     from ich.data.source import DataSpec
     from ich.data.splits import SampleSpec
-    from ich.eval.kfold_run import RECIPE, images_for
+    from ich.eval.kfold_run import RECIPE, images_for, labelled_table
     from ich.jobs import worker_count
     from ich.model.final import write_bundle
     from ich.model.training import TrainSpec
@@ -75,8 +74,7 @@ def run(args: argparse.Namespace) -> int:
     data = params.section(p, "data", DataSpec)
     extract = params.section(p, "extract", ExtractSpec)
     images = images_for(args.workspace, p, worker_count(args.workers))
-    index = pd.read_csv(args.workspace / paths.INDEX)
-    labels = pd.read_csv(args.workspace / paths.LABELS)
+    index, table = labelled_table(args.workspace)
     about = {
         "recipe": {"overrides": args.set, "params": {k: p[k] for k in RECIPE}},
         "cross_validation": json.loads(args.cv.read_text()) if args.cv else None,
@@ -88,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         about,
         images=images,
         index=index,
-        table=index.merge(labels, on="ID", validate="one_to_one"),
+        table=table,
         val_fraction=args.val_fraction,
         positive_ratio=params.section(p, "sample", SampleSpec).positive_ratio,
         preprocessing=extract.settings(params.get(p, "decode.resolution")).card(),
@@ -99,40 +97,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def density_bundle(args: argparse.Namespace, p: dict) -> int:
-    """The density model on every patient of the workspace, its operating points chosen on its
-    own out-of-fold predictions (the cross-validation's folds), as a bundle."""
-    import numpy as np
-    import pandas as pd
-
+    """The density model on every patient of the workspace, as a bundle."""
     from ich.data.source import DataSpec
-    from ich.eval.kfold import patient_folds
-    from ich.eval.kfold_features import features_recipe
-    from ich.eval.kfold_run import features_for
+    from ich.eval.kfold_features import final_density
+    from ich.eval.kfold_run import features_for, labelled_table
     from ich.jobs import worker_count
     from ich.model.bundle import write_density_bundle
-    from ich.model.density import fit_density
-    from ich.model.thresholds import operating_points
-    from ich.pipeline import params, paths
-    from ich.rsna import LABELS
+    from ich.pipeline import params
 
     features, info = features_for(args.workspace, worker_count(args.workers))
-    index = pd.read_csv(args.workspace / paths.INDEX)
-    labels = pd.read_csv(args.workspace / paths.LABELS)
-    table = index.merge(labels, on="ID", validate="one_to_one").sort_values("row")
     c = params.get(p, "evaluate.density_c")
     target = params.get(p, "train.target_sensitivity")
-    y = table[list(LABELS)].to_numpy()
-    model = fit_density(features[table["row"].to_numpy()], y, info["features"], c, info["version"])
-    fold_of = patient_folds(table, args.folds, 0)
-    oof = features_recipe("density", features, info, table, fold_of, c, [0])
-    p_oof = oof[[f"p_{s}" for s in LABELS]].to_numpy()
-    model |= {
+    table = labelled_table(args.workspace)[1]
+    model = final_density(features, info, table, c, target, args.folds) | {
         "trained_on": trained_on(params.section(p, "data", DataSpec)),
-        "prior": dict(zip(LABELS, y.mean(axis=0).tolist(), strict=True)),
-        "target_sensitivity": target,
-        "thresholds": operating_points(oof[list(LABELS)].to_numpy(), p_oof, target),
-        "patients": int(table["PatientID"].nunique()),
-        "base": int(np.load(args.workspace / paths.CODES, mmap_mode="r").shape[1]),
+        "base": params.get(p, "decode.resolution"),  # the grid the features were computed on
     }
     about = {
         "recipe": {"features_model": "density", "params": {"evaluate.density_c": c}},

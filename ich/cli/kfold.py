@@ -79,11 +79,23 @@ def run(args: argparse.Namespace) -> int:
     backend.use(params.get(p, "train.backend"))  # before anything below imports Keras
     if (args.features_model == "hybrid") != (args.stack_on is not None):
         raise InputError("--stack-on goes with --features-model hybrid, and only with it")
-    from ich.eval.kfold_run import run_features_recipe, run_recipe
+    from ich.eval.kfold_run import Options, run_features_recipe, run_recipe
 
+    options = Options(
+        name=args.name,
+        out=args.out,
+        overrides=tuple(args.set),
+        folds=args.folds,
+        fold_seed=args.fold_seed,
+        fold_ensemble=args.fold_ensemble,
+        val_fraction=args.val_fraction,
+        workers=args.workers,
+        features_model=args.features_model,
+        stack_on=args.stack_on,
+    )
     seeds = [int(s) for s in args.seeds.split(",")]
     run_one = run_features_recipe if args.features_model else run_recipe
-    summary = run_one(args.workspace, p, args, seeds)
+    summary = run_one(args.workspace, p, options, seeds)
     for model in ("slice_model", "series_model", "prior"):
         auc, wll = summary[model]["any"], summary[model]["weighted_log_loss"]
         print(

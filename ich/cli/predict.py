@@ -89,8 +89,9 @@ def run(args: argparse.Namespace) -> int:
 
     use(args.backend)  # before anything imports Keras
     start = time.perf_counter()
-    if args.model.is_dir() and read_bundle(args.model).density is not None:
-        return run_density(args, read_bundle(args.model).density, start)
+    density = read_bundle(args.model).density if args.model.is_dir() else None
+    if density is not None:
+        return run_density(args, density, start)
     slice_models, sequence_path = models_to_use(args.model, args.sequence)
     files = find_dicoms(args.inputs)
     preps = [load_card(m, "preprocessing.json") for m in slice_models]

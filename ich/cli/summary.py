@@ -63,17 +63,16 @@ def run(args: argparse.Namespace) -> int:
 
 def density(m: dict) -> None:
     """The model against the density baseline, said plainly when it does not beat it."""
-    from ich.rsna import LABELS
-
     if "model_vs_density" not in m:
         return
     d, auc = m["model_vs_density"]["auc_any"], m["baselines"]["density"]["auc"]["any"]
-    verdict = "beats it" if d["low"] is not None and d["low"] > 0 else "does NOT beat it"
+    behind = m["not_better_than_density"]
+    verdict = "does NOT beat it" if "any" in behind else "beats it"
     print(
         f"density baseline (logistic regression on HU features): AUC(any) {num(auc, '.3f')}; "
         f"model minus density {num(d['diff'], '+.3f')} [{num(d['low'], '+.3f')}, "
         f"{num(d['high'], '+.3f')}], paired: the model {verdict}"
     )
-    behind = [s for s in m["not_better_than_density"] if s != "any" and s in LABELS]
-    if behind:
-        print(f"  labels where the model does not beat the density baseline: {', '.join(behind)}")
+    subtypes = [s for s in behind if s != "any"]
+    if subtypes:
+        print(f"  labels where the model does not beat the density baseline: {', '.join(subtypes)}")

@@ -162,10 +162,21 @@ def decode(
 ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Write `codes` (an .npy of (N, base, base) uint16 sums, row i = the i-th ID in sorted
     order) and return (index, rejected, areas by row). Resumes from `<codes>.partial`."""
-    ids = sorted(ids)
     folder = str(dicom_dir)  # plain strings: pathlib cost ~10 us a slice here (measured)
-    files = [os.path.join(folder, f"{i}.dcm") for i in ids]
-    key = run_key([base, folder, code_version(CODE)], ids)
+    files = [os.path.join(folder, f"{i}.dcm") for i in sorted(ids)]
+    return decode_files(files, codes, base, workers, max_rejected_fraction, shard_size)
+
+
+def decode_files(
+    files: list[str],
+    codes: Path,
+    base: int,
+    workers: int,
+    max_rejected_fraction: float = 1.0,
+    shard_size: int = 1024,
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """`decode` of any files (row i = files[i]; `predict` on new scans reads them so too)."""
+    key = run_key([base, code_version(CODE)], files)
     convert = partial(store_base, base)
     index, rejected, values = read_sharded(
         files, codes, Rows((base, base), "uint16"), convert, key, workers,

@@ -32,7 +32,9 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from ich.data.neighbours import neighbour_rows
 from ich.dicom.hu import AIR_HU
+from ich.files import write_json, write_npy
 from ich.jobs import pool_map, progress
 
 VERSION = "hu-features-1"  # bump when any number below changes what a feature means
@@ -78,6 +80,7 @@ FEATURES = [
     "position",
     "position_mid",  # distance from the middle of the series: the skull base and vertex
 ]
+INFO = {"version": VERSION, "features": FEATURES}  # features.json: what a model must be fed
 
 
 def slice_features(sums: np.ndarray, area: int) -> np.ndarray:
@@ -145,15 +148,10 @@ def with_context(slices: np.ndarray, index: pd.DataFrame) -> np.ndarray:
     slices above and below it (the one neighbour twice at an end of the series), and its
     relative position. `slices` is by array row; `index` has row, SeriesInstanceUID, position
     and relative_position for the decoded rows."""
-    order = index.sort_values(["SeriesInstanceUID", "position"])
-    rows = order["row"].to_numpy()
-    series = order["SeriesInstanceUID"].to_numpy()
-    same = series[1:] == series[:-1]
-    prev, nxt = rows.copy(), rows.copy()
-    prev[1:][same], nxt[:-1][same] = rows[:-1][same], rows[1:][same]
+    rows = index["row"].to_numpy()
+    prev, nxt = (side[rows] for side in neighbour_rows(index))  # an end: itself
     # a slice at an end of its series has one neighbour: it stands for both sides
-    prev = np.where(prev == rows, nxt, prev)
-    nxt = np.where(nxt == rows, prev, nxt)
+    prev, nxt = np.where(prev == rows, nxt, prev), np.where(nxt == rows, prev, nxt)
     out = np.full((len(slices), len(FEATURES)), np.nan)
     out[:, : len(SLICE_FEATURES)] = slices
     k = len(SLICE_FEATURES)
@@ -162,8 +160,7 @@ def with_context(slices: np.ndarray, index: pd.DataFrame) -> np.ndarray:
         a, b = slices[prev, j], slices[nxt, j]
         out[rows, k], out[rows, k + 1] = np.fmax(a, b), np.fmin(a, b)
         k += 2
-    relative = index.set_index("row")["relative_position"]
-    out[rows, k] = relative.loc[rows].to_numpy()
+    out[rows, k] = index["relative_position"].to_numpy()
     out[rows, k + 1] = np.abs(out[rows, k] - 0.5)
     return out
 
@@ -182,3 +179,11 @@ def compute(codes_path: Path, areas: np.ndarray, index: pd.DataFrame, workers: i
     parts = list(progress(pool_map(job, chunks, workers), total=len(chunks), desc="hu features"))
     slices = np.concatenate(parts) if parts else np.zeros((0, len(SLICE_FEATURES)))
     return with_context(slices, index).astype(np.float32)
+
+
+def write(
+    codes: Path, areas: np.ndarray, index: pd.DataFrame, out: Path, info: Path, workers: int
+) -> None:
+    """The stage's outputs: `compute` into the .npy `out`, and INFO into the .json `info`."""
+    write_npy(out, compute(codes, areas, index, workers))
+    write_json(info, INFO)

@@ -16,26 +16,6 @@ from ich.rsna import LABELS
 IN_ORDER = LoaderSpec(order="rows", chunk=1, window=1, workers=0)
 
 
-def neighbour_rows(index: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """For each array row, the rows of the previous and next slice of its series (by z).
-
-    The first and last slice of a series are their own missing neighbour.
-    """
-    order = index.sort_values(["SeriesInstanceUID", "position"])
-    rows = order["row"].to_numpy()
-    same_prev = (
-        order["SeriesInstanceUID"].to_numpy()[1:] == order["SeriesInstanceUID"].to_numpy()[:-1]
-    )
-    prev, nxt = rows.copy(), rows.copy()
-    prev[1:][same_prev] = rows[:-1][same_prev]
-    nxt[:-1][same_prev] = rows[1:][same_prev]
-    # Indexed by array row; rows of rejected files (blank, never asked for) point to themselves.
-    size = int(rows.max()) + 1 if len(rows) else 0
-    out_prev, out_next = np.arange(size), np.arange(size)
-    out_prev[rows], out_next[rows] = prev, nxt
-    return out_prev, out_next
-
-
 def gather(images: np.ndarray, rows: np.ndarray, context: tuple[np.ndarray, np.ndarray] | None):
     """Images of `rows` (any order), with the neighbours' channels appended when context is set."""
     order = np.argsort(rows)  # sorted reads are sequential on a memmap

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ich.data.decode import CODE, read_sharded, store_base, to_base
+from ich.data.decode import CODE, read_sharded, to_base
 from ich.data.extract import Settings
 from ich.data.image import code_windows, into, preprocess, shrink_bytes
-from ich.data.shards import Rows, code_version, run_key
+from ich.data.shards import code_version, run_key
 from ich.dicom.read import hu_codes, stored_pixels, to_hu
 
 
@@ -38,21 +38,6 @@ def decode_images(
         files, images, s.rows(), partial(image, s), key, workers, 1.0, s.shard_size, desc
     )
     return index, rejected
-
-
-def decode_codes(
-    files: list[str], codes: Path, base: int, workers: int
-) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """New scans onto the base grid as the pipeline's decode stores them (`predict` with a
-    bundle whose model reads HU features): (index, rejected, areas by row)."""
-    key = run_key([base, "scans", code_version(CODE)], files)
-    rows = Rows((base, base), "uint16")
-    index, rejected, values = read_sharded(
-        files, codes, rows, partial(store_base, base), key, workers, 1.0, 1024, "decode"
-    )
-    areas = np.zeros(len(files), np.uint8)
-    areas[index["row"].to_numpy()] = values
-    return index, rejected, areas
 
 
 def preprocessed(ds, s: Settings, out: np.ndarray | None = None) -> np.ndarray:

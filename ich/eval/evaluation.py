@@ -122,13 +122,8 @@ def evaluate(
         "not_better_than_position": [s for s in LABELS if not versus[f"auc_{s}"]["low"] > 0],
         # and minus the density baseline: what the network learnt beyond the HU numbers
         "model_vs_density": density,
-        "not_better_than_density": [s for s in LABELS if not _above(density[f"auc_{s}"])],
+        "not_better_than_density": [s for s in LABELS if not density[f"auc_{s}"]["low"] > 0],
     }
-
-
-def _above(d: dict) -> bool:
-    """A paired AUC difference whose interval lies above 0 (None: a label without positives)."""
-    return d["low"] is not None and d["low"] > 0
 
 
 def headline(report: dict) -> dict:

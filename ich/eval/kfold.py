@@ -101,11 +101,13 @@ def logit(p: np.ndarray) -> np.ndarray:
 
 
 def oof_frame(table: pd.DataFrame, folds: np.ndarray, p_slice, p_series, seed: int):
-    """One row per slice: who, the labels, and both models' out-of-fold probabilities."""
+    """One row per slice: who, the labels, both models' out-of-fold probabilities and the
+    prior baseline's (`prior_oof`)."""
     frame = table[["ID", "PatientID", *LABELS]].reset_index(drop=True).copy()
     frame.insert(2, "fold", folds)
     frame.insert(2, "seed", seed)
-    for prefix, p in (("p_slice_", p_slice), ("p_", p_series)):
+    columns = (("p_slice_", p_slice), ("p_", p_series), ("p_prior_", prior_oof(table, folds)))
+    for prefix, p in columns:
         for i, s in enumerate(LABELS):
             frame[prefix + s] = np.round(p[:, i], 6)
     return frame

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import logit
 
+from ich.eval.kfold import logit, oof_frame, patient_folds
 from ich.model.density import fit_density, predict_density
+from ich.model.thresholds import operating_points
 from ich.rsna import LABELS
 
-EPS = 1e-6
 KINDS = ("density", "hybrid")
 
 
@@ -44,8 +44,6 @@ def features_recipe(
     """Out-of-fold rows (`ich.eval.kfold.oof_frame`'s columns, p_ = p_slice_) of a feature
     recipe for every slice of `table` (index rows with labels) and each seed. `features` is by
     array row; `stack` a CNN recipe's out-of-fold frame (hybrid only), its seeds used."""
-    from ich.eval.kfold import oof_frame, prior_oof
-
     if kind not in KINDS:
         raise ValueError(f"feature recipe {kind!r}: expected one of {', '.join(KINDS)}")
     table = table.sort_values("row").reset_index(drop=True)
@@ -53,22 +51,35 @@ def features_recipe(
     x = features[table["row"].to_numpy()].astype(np.float64)
     y = table[list(LABELS)].to_numpy()
     names, version = list(info["features"]), info["version"]
-    prior = prior_oof(table, folds)
-    frames = []
-    if kind == "hybrid":
-        seeds = sorted(int(s) for s in stack["seed"].unique())
-    for seed in seeds:
-        if kind == "density":
-            if not frames:
-                p = _fit_predict(x, y, folds, names, c, version)
-        else:
+    if kind == "density":  # no network, so no seeds: the same rows for each
+        p = _fit_predict(x, y, folds, names, c, version)
+        predictions = {seed: p for seed in seeds}
+    else:
+        cnn_names = [f"cnn_logit_{s}" for s in LABELS]
+        predictions = {}
+        for seed in sorted(int(s) for s in stack["seed"].unique()):
             cnn = stack[stack["seed"] == seed].set_index("ID")
             p_cnn = cnn.loc[table["ID"], [f"p_slice_{s}" for s in LABELS]].to_numpy(np.float64)
-            x_seed = np.concatenate([x, logit(np.clip(p_cnn, EPS, 1 - EPS))], axis=1)
-            cnn_names = [f"cnn_logit_{s}" for s in LABELS]
-            p = _fit_predict(x_seed, y, folds, names + cnn_names, c, version)
-        frame = oof_frame(table, folds, p, p, seed)
-        for i, s in enumerate(LABELS):
-            frame[f"p_prior_{s}"] = np.round(prior[:, i], 6)
-        frames.append(frame)
+            x_seed = np.concatenate([x, logit(p_cnn)], axis=1)
+            predictions[seed] = _fit_predict(x_seed, y, folds, names + cnn_names, c, version)
+    frames = [oof_frame(table, folds, p, p, seed) for seed, p in predictions.items()]
     return pd.concat(frames, ignore_index=True)
+
+
+def final_density(
+    features: np.ndarray, info: dict, table: pd.DataFrame, c: float, target: float, folds: int
+) -> dict:
+    """The density model fit on every slice of `table`, what a bundle ships: with its natural
+    prior and its operating points for `target` sensitivity, chosen on its own out-of-fold
+    predictions (`folds` folds of patients, dealt as the cross-validation deals them)."""
+    table = table.sort_values("row")
+    y = table[list(LABELS)].to_numpy()
+    model = fit_density(features[table["row"].to_numpy()], y, info["features"], c, info["version"])
+    oof = features_recipe("density", features, info, table, patient_folds(table, folds, 0), c, [0])
+    p_oof = oof[[f"p_{s}" for s in LABELS]].to_numpy()
+    return model | {
+        "prior": dict(zip(LABELS, y.mean(axis=0).tolist(), strict=True)),
+        "target_sensitivity": target,
+        "thresholds": operating_points(oof[list(LABELS)].to_numpy(), p_oof, target),
+        "patients": int(table["PatientID"].nunique()),
+    }

@@ -3,11 +3,12 @@ seed, written as out-of-fold predictions and pooled figures."""
 
 from __future__ import annotations
 
-import argparse
+import copy
 import hashlib
 import json
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import pandas as pd
 from ich.data.extract import ExtractSpec, extract
 from ich.data.splits import SampleSpec
 from ich.eval.kfold import patient_folds, score, seed_mean
-from ich.files import write_csv, write_json, write_npy
+from ich.files import write_csv, write_json
 from ich.jobs import worker_count
 from ich.model.crossfit import cross_validate
 from ich.model.sequence import SequenceSpec
@@ -25,6 +26,30 @@ from ich.pipeline import params as params_io
 from ich.pipeline import paths
 
 RECIPE = ("extract", "sample", "train", "sequence")  # the params sections that define a recipe
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a recipe is cross-validated and where its results go (`python -m ich kfold`'s
+    options; the recipe itself is the params)."""
+
+    name: str  # the file names in `out`
+    out: Path
+    overrides: tuple[str, ...] = ()  # the -S changes the params carry, cited in the summary
+    folds: int = 5
+    fold_seed: int = 0
+    fold_ensemble: bool = False
+    val_fraction: float = 0.15
+    workers: int | None = None
+    features_model: str | None = None  # density | hybrid: no network (ich.eval.kfold_features)
+    stack_on: Path | None = None  # hybrid: a CNN recipe's out-of-fold predictions
+
+
+def labelled_table(workspace: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The workspace's decoded index, and its rows merged with their labels."""
+    index = pd.read_csv(workspace / paths.INDEX)
+    labels = pd.read_csv(workspace / paths.LABELS)
+    return index, index.merge(labels, on="ID", how="inner", validate="one_to_one")
 
 
 def images_path(workspace: Path, spec: ExtractSpec, base: int) -> Path:
@@ -52,50 +77,48 @@ def images_for(workspace: Path, p: dict, workers: int) -> np.ndarray:
 
 
 def features_for(workspace: Path, workers: int) -> tuple[np.ndarray, dict]:
-    """The workspace's HU features and their columns (`ich.data.hu_features`), computed once
-    from its decoded codes, as the `hu_features` stage does, and kept beside them."""
-    from ich.data.hu_features import FEATURES, VERSION, compute
+    """The workspace's HU features and their columns (`ich.data.hu_features`), written once
+    from its decoded codes as the `hu_features` stage writes them, and kept beside them."""
+    from ich.data import hu_features
 
-    target = workspace / paths.HU_FEATURES
-    info_path = workspace / paths.HU_FEATURES_INFO
-    info = json.loads(info_path.read_text()) if info_path.is_file() else None
-    if not target.is_file() or info is None or info["version"] != VERSION:
+    target, info = workspace / paths.HU_FEATURES, workspace / paths.HU_FEATURES_INFO
+    if not (
+        target.is_file() and info.is_file() and json.loads(info.read_text()) == hu_features.INFO
+    ):
         areas = np.load(workspace / paths.AREAS)
         index = pd.read_csv(workspace / paths.INDEX)
-        write_npy(target, compute(workspace / paths.CODES, areas, index, workers))
-        info = {"version": VERSION, "features": FEATURES}
-        write_json(info_path, info)
-    return np.load(target), info
+        hu_features.write(workspace / paths.CODES, areas, index, target, info, workers)
+    return np.load(target), hu_features.INFO
 
 
-def run_features_recipe(workspace: Path, p: dict, args: argparse.Namespace, seeds: list[int]):
+def run_features_recipe(workspace: Path, p: dict, options: Options, seeds: list[int]) -> dict:
     """A recipe on the HU features (`ich.eval.kfold_features`): the density baseline, or the
-    hybrid stacked on a CNN recipe's out-of-fold logits (--stack-on); seconds, no network."""
+    hybrid stacked on a CNN recipe's out-of-fold logits (`stack_on`); seconds, no network."""
     from ich.eval.kfold_features import features_recipe
 
-    features, info = features_for(workspace, worker_count(args.workers))
-    index = pd.read_csv(workspace / paths.INDEX)
-    labels = pd.read_csv(workspace / paths.LABELS)
-    table = index.merge(labels, on="ID", how="inner", validate="one_to_one")
-    fold_of = patient_folds(table, args.folds, args.fold_seed)
-    stack = pd.read_csv(args.stack_on) if args.stack_on else None
+    features, info = features_for(workspace, worker_count(options.workers))
+    _, table = labelled_table(workspace)
+    fold_of = patient_folds(table, options.folds, options.fold_seed)
+    stack = pd.read_csv(options.stack_on) if options.stack_on else None
     c = params_io.get(p, "evaluate.density_c")
-    oof = features_recipe(args.features_model, features, info, table, fold_of, c, seeds, stack)
-    return write_results(args, p, oof, table)
+    oof = features_recipe(options.features_model, features, info, table, fold_of, c, seeds, stack)
+    return write_results(options, p, oof, table)
 
 
-def run_recipe(workspace: Path, p: dict, args: argparse.Namespace, seeds: list[int]) -> dict:
+def run_recipe(workspace: Path, p: dict, options: Options, seeds: list[int]) -> dict:
+    """The network recipe the params define, seed by seed (seeds already in `options.out` for
+    the same recipe and folds are kept); the caller's params are left as they are."""
+    p = copy.deepcopy(p)
     sample = params_io.section(p, "sample", SampleSpec)
-    images = images_for(workspace, p, worker_count(args.workers))
-    index = pd.read_csv(workspace / paths.INDEX)
-    labels = pd.read_csv(workspace / paths.LABELS)
-    table = index.merge(labels, on="ID", how="inner", validate="one_to_one")
-    fold_of = patient_folds(table, args.folds, args.fold_seed)
-    frames = earlier_seeds(args, p)
+    images = images_for(workspace, p, worker_count(options.workers))
+    index, table = labelled_table(workspace)
+    fold_of = patient_folds(table, options.folds, options.fold_seed)
+    frames = earlier_seeds(options, p)
     done = {int(s) for f in frames for s in f["seed"].unique()}
+    name = options.name
     if done:
-        print(f"kfold {args.name}: seeds {sorted(done)} kept from {args.out}", flush=True)
-    work = Path(tempfile.mkdtemp(prefix=f"ich-kfold-{args.name}-"))  # per-fold histories
+        print(f"kfold {name}: seeds {sorted(done)} kept from {options.out}", flush=True)
+    work = Path(tempfile.mkdtemp(prefix=f"ich-kfold-{name}-"))  # per-fold histories
     summary: dict = {}
     for seed in (s for s in seeds if s not in done):
         p["train"]["seed"], p["sequence"]["seed"] = seed, seed
@@ -108,17 +131,17 @@ def run_recipe(workspace: Path, p: dict, args: argparse.Namespace, seeds: list[i
             index,
             table,
             fold_of,
-            args.val_fraction,
+            options.val_fraction,
             sample.positive_ratio,
             work,
-            args.fold_ensemble,
+            options.fold_ensemble,
         )
         frames.append(oof)
         # written after every seed, so a run cut short keeps the seeds it finished
-        summary = write_results(args, p, pd.concat(frames, ignore_index=True), table)
-        print(f"kfold {args.name}: seed {seed} done", flush=True)
+        summary = write_results(options, p, pd.concat(frames, ignore_index=True), table)
+        print(f"kfold {name}: seed {seed} done", flush=True)
     shutil.rmtree(work)
-    return summary or write_results(args, p, pd.concat(frames, ignore_index=True), table)
+    return summary or write_results(options, p, pd.concat(frames, ignore_index=True), table)
 
 
 def _recipe(p: dict) -> dict:
@@ -130,36 +153,37 @@ def _recipe(p: dict) -> dict:
     return out
 
 
-def earlier_seeds(args: argparse.Namespace, p: dict) -> list[pd.DataFrame]:
+def earlier_seeds(options: Options, p: dict) -> list[pd.DataFrame]:
     """The out-of-fold predictions an earlier run of this recipe left in OUT (its seeds are
     kept, so seeds can be added run by run, or on other machines); none when OUT/NAME holds
     another recipe or other folds."""
-    summary_path, oof_path = args.out / f"{args.name}.json", args.out / f"{args.name}.csv.gz"
+    summary_path = options.out / f"{options.name}.json"
+    oof_path = options.out / f"{options.name}.csv.gz"
     if not (summary_path.is_file() and oof_path.is_file()):
         return []
     before = json.loads(summary_path.read_text())
     folds_then = (before["folds"], before["fold_seed"], before.get("fold_ensemble", False))
-    same_folds = folds_then == (args.folds, args.fold_seed, args.fold_ensemble)
+    same_folds = folds_then == (options.folds, options.fold_seed, options.fold_ensemble)
     if not same_folds or _recipe(before["params"]) != _recipe(p):
-        print(f"kfold {args.name}: {summary_path} holds another recipe or folds: replaced")
+        print(f"kfold {options.name}: {summary_path} holds another recipe or folds: replaced")
         return []
     return [pd.read_csv(oof_path)]
 
 
-def write_results(args: argparse.Namespace, p: dict, oof: pd.DataFrame, table) -> dict:
+def write_results(options: Options, p: dict, oof: pd.DataFrame, table) -> dict:
     """OUT/NAME.csv.gz (out-of-fold predictions, every seed so far) and OUT/NAME.json (pooled
     figures, and those of the seeds' averaged predictions)."""
     seeds = sorted(int(s) for s in oof["seed"].unique())
-    write_csv(args.out / f"{args.name}.csv.gz", oof)
+    write_csv(options.out / f"{options.name}.csv.gz", oof)
     summary = {
-        "name": args.name,
-        "overrides": args.set,
+        "name": options.name,
+        "overrides": list(options.overrides),
         "seeds": seeds,
-        "folds": args.folds,
-        "fold_seed": args.fold_seed,
-        "fold_ensemble": args.fold_ensemble,
-        "features_model": args.features_model,  # None: the network recipe
-        "stack_on": str(args.stack_on) if args.stack_on else None,
+        "folds": options.folds,
+        "fold_seed": options.fold_seed,
+        "fold_ensemble": options.fold_ensemble,
+        "features_model": options.features_model,  # None: the network recipe
+        "stack_on": str(options.stack_on) if options.stack_on else None,
         "patients": int(table["PatientID"].nunique()),
         "slices": int(len(table)),
         "series_model": score(oof, "p_"),
@@ -170,5 +194,5 @@ def write_results(args: argparse.Namespace, p: dict, oof: pd.DataFrame, table) -
         "seed_ensemble_slice": score(seed_mean(oof), "p_slice_") if len(seeds) > 1 else None,
         "params": {k: p[k] for k in RECIPE},
     }
-    write_json(args.out / f"{args.name}.json", summary)
+    write_json(options.out / f"{options.name}.json", summary)
     return summary

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ich.data.inputs import SliceBatches, neighbour_rows
+from ich.data.inputs import SliceBatches
+from ich.data.neighbours import neighbour_rows
 from ich.data.source import DataSpec
 from ich.data.splits import prevalence
 from ich.model.inference import prior_shift

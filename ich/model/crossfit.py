@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ich.data.inputs import neighbour_rows
+from ich.data.neighbours import neighbour_rows
 from ich.data.series import row_labels, series_inputs, series_rows
 from ich.data.splits import prevalence
-from ich.eval.kfold import fold_split, logit, oof_frame, prior_oof
+from ich.eval.kfold import fold_split, logit, oof_frame
 from ich.model.card import predict_split
 from ich.model.inference import prior_shift
 from ich.model.sequence import SequenceSpec, predict_series, train_sequence
@@ -63,11 +63,7 @@ def cross_validate(
             natural = prior_shift(raw, prevalence(split.train), prevalence(split.train_pool))
             p_slice[folds == f] += natural / len(left_out)
     p_series = stack_series(index, table, p_slice, fold_of, val_patients, sequence_spec, work)
-    oof = oof_frame(table, folds, p_slice, p_series, train_spec.seed)
-    prior = prior_oof(table, folds)
-    for i, s in enumerate(LABELS):
-        oof[f"p_prior_{s}"] = np.round(prior[:, i], 6)
-    return oof
+    return oof_frame(table, folds, p_slice, p_series, train_spec.seed)
 
 
 def stack_series(

@@ -12,7 +12,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from ich.data.inputs import gather, neighbour_rows
+from ich.data.inputs import gather
+from ich.data.neighbours import neighbour_rows
 from ich.spec import Spec
 
 

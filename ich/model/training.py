@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationInfo, field_validator
 
-from ich.data.inputs import ServeEpochs, SliceBatches, channel_stats, neighbour_rows
+from ich.data.inputs import ServeEpochs, SliceBatches, channel_stats
+from ich.data.neighbours import neighbour_rows
 from ich.data.order import LoaderSpec
 from ich.model.distribution import distributed, on_this_process
 from ich.model.live import LiveMetrics
