@@ -28,7 +28,7 @@ exps: setup
 # models/real-ct`). CT_ICH: the download (JPG or NIfTI edition); RECIPE: the kfold/bundle
 # options of the recipe (the density model on HU features: it beat every network recipe in
 # cross-validation, docs/real-ct.md; empty and `-S key=value ...`: the slice CNN); SEEDS: one
-# CNN per seed. About 2 min on 2 cores with the density model.
+# CNN per seed. 45 s on 2 cores with the density model, once the environment exists.
 CT_ICH ?= ../shared/data/ct-ich
 REAL_CT := data/real-ct
 RECIPE ?= --features-model density
