@@ -39,6 +39,8 @@ def main() -> None:
     p_density, density = density_baseline(features, info, train_pool, holdout, spec.density_c)
     report = evaluate(holdout, p, p_slice, p_raw, train_pool, thresholds, spec, p_density)
     write_json(paths.HOLDOUT_REPORT, report)
+    # the data it was fit on travels with it: `predict` warns when it is the phantom
+    density["trained_on"] = slice_card.get("trained_on", {})
     write_json(paths.PREDICTIONS / "density.json", density)
     write_json(paths.HOLDOUT_METRICS, headline(report))
     columns = {"p_": p, "p_slice_": p_slice, "p_raw_": p_raw, "p_density_": p_density}

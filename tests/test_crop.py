@@ -1,6 +1,6 @@
-"""The head crop (`extract.crop: head`): found by the skull, not by the tissue or noise around a
-head; squared, padded with air, kept whole without bone; named on the model's card only when on;
-`predict` crops new scans as the pipeline does."""
+"""The head and brain crops (`extract.crop: head|brain`): found by the skull (or the brain), not
+by the tissue or noise around a head; squared, padded with air, kept whole without bone; named on
+the model's card only when on; `predict` crops new scans as the pipeline does."""
 
 from __future__ import annotations
 
@@ -85,3 +85,20 @@ def test_the_cropped_image_is_the_crop_resized(crop):
     assert rows[-1] - rows[0] + 1 == pytest.approx(64 * (skull[-1] - skull[0] + 1) / side, abs=1)
     if crop:
         assert rows[-1] - rows[0] + 1 > 0.85 * 64, "the skull fills the cropped image"
+
+
+def test_the_brain_crop_keeps_the_brain_and_makes_skull_scalp_and_headrest_air():
+    hu = head()
+    hu[110:115, 140:145] = 70.0  # blood inside the skull stays
+    r, c = np.mgrid[:N, :N]
+    d = np.hypot((r - 120) / 78, (c - 140) / 64)
+    hu[(d >= 1.06) & (d < 1.15)] = 30.0  # scalp outside the skull goes
+    sums = sums_of(hu)
+    out = crop_sums(sums, AREA, "brain")
+    side = out.shape[0]
+    brain_r, _ = np.nonzero(np.hypot((r - 120) / 70, (c - 140) / 56) < 1)
+    assert side <= (brain_r.max() - brain_r.min() + 1) + 2 * 8 + 1, "the brain's extent + margins"
+    assert side < head_box(sums, AREA)[2], "tighter than the head crop"
+    kept = out[out > 0] / AREA + AIR_HU
+    assert kept.max() == pytest.approx(70.0) and kept.min() >= 34.9, "no bone, no scalp"
+    assert (out > 0).sum() == pytest.approx(((hu == 35.0) & (d < 1)).sum() + 25, rel=0.02)

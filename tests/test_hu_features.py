@@ -5,10 +5,13 @@ And the density baseline (`ich.model.density`) against scikit-learn's own predic
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from ich.__main__ import main
 from ich.data import hu_features as hf
 from ich.dicom.hu import AIR_HU
 
@@ -138,7 +141,7 @@ def test_the_density_baseline_predicts_as_scikit_learn_does():
     y[:, 0] = x[:, 0] + rng.normal(size=300) > 1
     y[:, -1] = x[:, 1] / 10 + rng.normal(size=300) > 0.5
     y[0, 2] = 1  # one positive: too few to fit, the prevalence instead
-    model = fit_density(x, y, ["a", "b", "c", "d"], c=0.1, version="t")
+    model = fit_density(x, y, {"features": ["a", "b", "c", "d"], "version": "t", "base": 8}, c=0.1)
     p = predict_density(model, x)
     reference = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000))
     for i in (0, len(LABELS) - 1):
@@ -168,10 +171,22 @@ def test_predict_computes_the_stage_features_and_refuses_other_versions(fixture_
     features = hf.compute(tmp_path / "codes.npy", areas, index, workers=1)
     y = np.zeros((len(ids), len(LABELS)), int)
     y[:3, [0, -1]] = 1
-    model = fit_density(features, y, hf.FEATURES, 0.1, hf.VERSION) | {"base": 64}
+    model = fit_density(features, y, hf.info(64), 0.1)
     index_p, probs, rejected = predict_density_files(model, sorted(folder.iterdir()))
     assert len(rejected) == 0
     expected = predict_density(model, features[index.set_index("ID").loc[index_p["ID"], "row"]])
     np.testing.assert_allclose(probs, expected)
     with pytest.raises(InputError, match="rebuild the bundle"):
         predict_density_files(model | {"features_version": "hu-features-0"}, [])
+    # the holdout's baseline as written by evaluate: `predict --model density.json`
+    (tmp_path / "density.json").write_text(json.dumps(model))
+    out = tmp_path / "sub.csv"
+    assert (
+        main(["predict", str(folder), "--model", str(tmp_path / "density.json"), "--out", str(out)])
+        == 0
+    )
+    sub = pd.read_csv(out).set_index("ID")["Label"]
+    first = index_p["ID"].iloc[0]
+    assert sub[f"{first}_any"] == pytest.approx(probs[0, -1], abs=1e-6)
+    (tmp_path / "bad.json").write_text(json.dumps({"labels": {}}))
+    assert main(["predict", str(folder), "--model", str(tmp_path / "bad.json")]) == 1

@@ -172,7 +172,7 @@ def test_the_density_baseline_was_fit_on_the_training_patients_only(repo):
 
     x = np.load(repo / "data" / "hu_features" / "features.npy")[splits["train_pool"]["row"]]
     y = splits["train_pool"][list(LABELS)].to_numpy()
-    refit = fit_density(x, y, info["features"], density["c"], info["version"])
+    refit = fit_density(x, y, info, density["c"])
     np.testing.assert_allclose(refit["mean"], density["mean"], rtol=1e-6)
     for s in LABELS:
         np.testing.assert_allclose(

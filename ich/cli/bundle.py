@@ -111,7 +111,6 @@ def density_bundle(args: argparse.Namespace, p: dict) -> int:
     table = labelled_table(args.workspace)[1]
     model = final_density(features, info, table, c, target, args.folds) | {
         "trained_on": trained_on(params.section(p, "data", DataSpec)),
-        "base": params.get(p, "decode.resolution"),  # the grid the features were computed on
     }
     about = {
         "recipe": {"features_model": "density", "params": {"evaluate.density_c": c}},

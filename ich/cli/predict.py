@@ -24,7 +24,8 @@ def add_parser(commands) -> None:
         "--model",
         type=Path,
         default=paths.SLICE_MODEL,
-        help="the slice model, or a bundle folder (e.g. models/real-ct: its models and cards)",
+        help="the slice model, a bundle folder (e.g. models/real-ct: its models and cards), or "
+        "a density model's JSON (e.g. data/predictions/density.json, the holdout's baseline)",
     )
     ap.add_argument(
         "--sequence",
@@ -90,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     use(args.backend)  # before anything imports Keras
     start = time.perf_counter()
     density = read_bundle(args.model).density if args.model.is_dir() else None
+    if args.model.suffix == ".json":
+        density = args.model
     if density is not None:
         return run_density(args, density, start)
     slice_models, sequence_path = models_to_use(args.model, args.sequence)
@@ -140,13 +143,19 @@ def write_outputs(args, index, probs, rejected, prep: dict, card: dict, files: i
 
 
 def run_density(args: argparse.Namespace, path: Path, start: float) -> int:
-    """A density bundle: no network, the HU features of each slice and the regression on them."""
+    """A density model (a bundle's, or evaluate's baseline): no network, the HU features of
+    each slice and the regression on them."""
     import json
 
+    from ich.errors import InputError
     from ich.jobs import worker_count
     from ich.predict import find_dicoms, phantom_warning, predict_density_files
 
+    if not path.is_file():
+        raise InputError(f"{path}: density model not found (run `make repro` first)")
     model = json.loads(path.read_text())
+    if "labels" not in model or "base" not in model:
+        raise InputError(f"{path}: not a density model (no labels or base grid; rerun its stage)")
     warning = phantom_warning(model)
     if warning:
         print(warning, file=sys.stderr)

@@ -6,6 +6,9 @@
 
 --groups is a CSV with ID and PatientID (an import's ids.csv, or the extract index) for the
 patient-bootstrap intervals. The model's card (--card) gives the prior it was trained at.
+--against scores a second submission on the same images and pairs the model with it, patient by
+patient: the density baseline's, for one (`predict --model data/predictions/density.json`, or a
+density bundle), so external validation says whether the model beats the HU numbers there too.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ def add_parser(commands) -> None:
     ap.add_argument("--groups", type=Path, required=True, help="CSV with ID and PatientID")
     ap.add_argument("--card", type=Path, default=paths.SLICE_CARD, help="the model's card")
     ap.add_argument("--out", type=Path, required=True, help="the report (JSON)")
+    ap.add_argument("--against", type=Path, help="a second submission to pair the model with")
+    ap.add_argument("--against-name", default="the density baseline", help="--against's name")
     ap.add_argument("--bootstrap", type=int, default=200)
     ap.add_argument("--table", type=Path, help="also write the figures as a markdown page")
     ap.add_argument("--title", default="External validation", help="the page's title")
@@ -43,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from ich.files import write_json
 
     card = json.loads(args.card.read_text())
+    against = (args.against_name, pd.read_csv(args.against)) if args.against else None
     report = external_report(
         read_long(args.labels),
         pd.read_csv(args.submission),
@@ -51,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         # density_c is unused: an external report fits no density baseline (no training rows)
         EvaluateSpec(seed=11, bootstrap=args.bootstrap, density_c=0.1),
         str(args.submission),
+        against,
     )
     write_json(args.out, {"submission": args.submission.name, **report})
     if args.table:
@@ -66,4 +73,12 @@ def run(args: argparse.Namespace) -> int:
         f"{b['prior_of_this_set']['weighted_log_loss']:.4f}); `any` called on "
         f"{report['share_called_any']:.0%} of slices"
     )
+    if against:
+        v = report["versus"]
+        d = v["model_minus_it"]["auc_any"]
+        print(
+            f"score: {v['name']} AUC(any) {v['auc']['any']:.3f}, weighted log loss "
+            f"{v['weighted_log_loss']:.4f}; the model minus it, paired: AUC(any) "
+            f"{d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
+        )
     return 0

@@ -8,12 +8,18 @@ and where HU are rebuilt from 8-bit windows (CT-ICH's JPG edition) JPEG noise tu
 around the head into -20 HU. The box is grown by a margin, squared about its centre, never below
 MIN_SIDE of the grid (the small caps near the vertex are not blown up to fill the image) and
 padded with air where it leaves the grid. A slice without bone keeps its whole grid.
+
+The brain crop (`extract.crop: brain`) strips the skull first: every pixel outside the brain that
+the HU features find (`ich.data.hu_features`: the largest soft-tissue region inside the skull,
+which holds extra-axial blood against the inner table) becomes air, and the square is drawn
+around the brain instead of the bone. The network then sees only the tissue where blood lies.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ich.data.hu_features import brain_mask
 from ich.dicom.hu import AIR_HU
 
 BONE_HU = 300  # above blood, brain and plastic head holders; skull is 700 and more
@@ -27,9 +33,15 @@ def head_box(sums: np.ndarray, area: int) -> tuple[int, int, int]:
     (each the sum of `area` HU codes); (0, 0, n) when there is no bone."""
     n = sums.shape[0]
     bone = sums > (BONE_HU - AIR_HU) * area
-    need = max(1, round(n * MIN_BONE))
-    rows = np.flatnonzero(np.count_nonzero(bone, axis=1) >= need)
-    cols = np.flatnonzero(np.count_nonzero(bone, axis=0) >= need)
+    return square_box(bone, max(1, round(n * MIN_BONE)))
+
+
+def square_box(mask: np.ndarray, need: int) -> tuple[int, int, int]:
+    """(top, left, side) of the square around every row and column with `need` pixels of
+    `mask`, grown by MARGIN and at least MIN_SIDE; (0, 0, n) when no row has them."""
+    n = mask.shape[0]
+    rows = np.flatnonzero(np.count_nonzero(mask, axis=1) >= need)
+    cols = np.flatnonzero(np.count_nonzero(mask, axis=0) >= need)
     if len(rows) == 0 or len(cols) == 0:
         return 0, 0, n
     grow = round(n * MARGIN)
@@ -39,10 +51,16 @@ def head_box(sums: np.ndarray, area: int) -> tuple[int, int, int]:
     return (top + bottom - side) // 2, (left + right - side) // 2, side
 
 
-def crop_sums(sums: np.ndarray, area: int) -> np.ndarray:
-    """The square head crop of the base grid's sums (air where it leaves the grid)."""
+def crop_sums(sums: np.ndarray, area: int, crop: str = "head") -> np.ndarray:
+    """The square `crop` ("head" or "brain") of the base grid's sums (air where it leaves the
+    grid; with "brain", air everywhere outside the brain)."""
     n = sums.shape[0]
-    top, left, side = head_box(sums, area)
+    if crop == "brain":
+        brain = brain_mask(sums, area)
+        sums = np.where(brain, sums, 0).astype(sums.dtype)  # sum 0: `area` codes of air
+        top, left, side = square_box(brain, 1)
+    else:
+        top, left, side = head_box(sums, area)
     if (top, left, side) == (0, 0, n):
         return sums
     out = np.zeros((side, side), sums.dtype)  # sum 0: `area` codes of air

@@ -25,7 +25,14 @@ from ich.scratch import scratch
 from ich.spec import Spec
 
 # Every module that decides an image's bytes (the resume key includes their source).
-CODE = ("ich.data.extract", "ich.data.codes", "ich.data.crop", "ich.data.image", "ich.dicom.hu")
+CODE = (
+    "ich.data.extract",
+    "ich.data.codes",
+    "ich.data.crop",
+    "ich.data.hu_features",
+    "ich.data.image",
+    "ich.dicom.hu",
+)
 
 CHUNK = 64  # rows of codes read at once (8 MB at the 256 px base)
 
@@ -39,7 +46,7 @@ class Settings:
     window_at: int | None = None  # window at this resolution, then average (None: at resolution)
     base: int | None = None  # derived from HU codes on this grid (None: straight from the file)
     shard_size: int = 1024
-    crop: str | None = None  # "head": each slice cut to its head first (`ich.data.crop`)
+    crop: str | None = None  # "head"/"brain": each slice cut to it first (`ich.data.crop`)
 
     def card(self) -> dict:
         """What a model trained on these images must be fed (travels with it to `predict`).
@@ -68,8 +75,8 @@ class Settings:
         return Rows((self.resolution, self.resolution, len(self.windows)), "uint8")
 
     def from_base(self, sums: np.ndarray, area: int, out: np.ndarray | None = None) -> np.ndarray:
-        if self.crop == "head":
-            sums = crop_sums(sums, area)
+        if self.crop:
+            sums = crop_sums(sums, area, self.crop)
         return derive(sums, area, self.resolution, self.windows, self.window_at, out)
 
 
@@ -79,7 +86,8 @@ class ExtractSpec(Spec):
     resolution: int = Field(ge=8, le=1024)  # output images are resolution x resolution
     windows: tuple[Window, ...] = Field(min_length=1)  # [center, width] in HU, one channel each
     window_at: int | None = Field(le=1024)  # window at this resolution, then area-average
-    crop: Literal["head"] | None = None  # head: each slice cut to a square around its head
+    # head: each slice cut to a square around its head; brain: around its brain, skull removed
+    crop: Literal["head", "brain"] | None = None
 
     @field_validator("window_at")
     @classmethod

@@ -80,15 +80,19 @@ FEATURES = [
     "position",
     "position_mid",  # distance from the middle of the series: the skull base and vertex
 ]
-INFO = {"version": VERSION, "features": FEATURES}  # features.json: what a model must be fed
+
+
+def info(base: int) -> dict:
+    """features.json: what a model must be fed, and the grid (decode.resolution) they were
+    computed on, which `predict` decodes new scans onto."""
+    return {"version": VERSION, "features": FEATURES, "base": base}
 
 
 def slice_features(sums: np.ndarray, area: int) -> np.ndarray:
     """One slice's SLICE_FEATURES from its (n, n) stored sums of `area` codes each."""
-    n = sums.shape[0]
-    mm = GRID_MM * 256 / n  # one pixel's side
+    mm = pixel_mm(sums)
     px_mm2 = mm * mm
-    hu = sums.astype(np.float32) / np.float32(area) + np.float32(AIR_HU)
+    hu = _hu(sums, area)
     out = np.zeros(len(SLICE_FEATURES), np.float64)
     head = hu >= HEAD_HU
     bone = hu >= BONE_HU
@@ -104,8 +108,7 @@ def slice_features(sums: np.ndarray, area: int) -> np.ndarray:
     values += list(np.percentile(raw, PERCENTILES))
     median = float(np.median(raw))
     smooth = ndimage.median_filter(hu, size=3)
-    distance = ndimage.distance_transform_edt(~bone) * mm if bone.any() else np.full(hu.shape, 1e3)
-    near = brain & (distance <= NEAR_MM)
+    near = brain & _near_bone(bone, mm)
     deep = brain & ~near
     for region in (near, deep):
         h = smooth[region]
@@ -121,6 +124,41 @@ def slice_features(sums: np.ndarray, area: int) -> np.ndarray:
     values += [np.count_nonzero(blood & near) * px_mm2, np.count_nonzero(blood & deep) * px_mm2]
     out[:] = values
     return out
+
+
+def pixel_mm(sums: np.ndarray) -> float:
+    """One pixel's side on the base grid of `sums`."""
+    return GRID_MM * 256 / sums.shape[0]
+
+
+def _hu(sums: np.ndarray, area: int) -> np.ndarray:
+    return sums.astype(np.float32) / np.float32(area) + np.float32(AIR_HU)
+
+
+def _near_bone(bone: np.ndarray, mm: float) -> np.ndarray:
+    """Pixels within NEAR_MM of bone (none when the slice has no bone)."""
+    if not bone.any():
+        return np.zeros(bone.shape, bool)
+    return ndimage.distance_transform_edt(~bone) * mm <= NEAR_MM
+
+
+def brain_mask(sums: np.ndarray, area: int) -> np.ndarray:
+    """The brain of one slice's (n, n) stored sums of `area` codes each, as slice_features
+    finds it (the brain crop's mask)."""
+    hu = _hu(sums, area)
+    return _brain((hu >= SOFT_HU[0]) & (hu < SOFT_HU[1]), ERODE)
+
+
+def deep_brain_hu(sums: np.ndarray, area: int) -> np.ndarray:
+    """The HU of the brain's pixels further than NEAR_MM from bone, as slice_features finds
+    them (empty where the slice holds under MIN_BRAIN_MM2 of brain): the tissue whose
+    densities tell one scanner's calibration from another's (`docs/hu-features.md`)."""
+    mm = pixel_mm(sums)
+    brain = brain_mask(sums, area)
+    if brain.sum() * mm * mm < MIN_BRAIN_MM2:
+        return np.zeros(0, np.float32)
+    hu = _hu(sums, area)
+    return hu[brain & ~_near_bone(hu >= BONE_HU, mm)]
 
 
 def _brain(soft: np.ndarray, erode: int) -> np.ndarray:
@@ -182,8 +220,13 @@ def compute(codes_path: Path, areas: np.ndarray, index: pd.DataFrame, workers: i
 
 
 def write(
-    codes: Path, areas: np.ndarray, index: pd.DataFrame, out: Path, info: Path, workers: int
+    codes: Path, areas: np.ndarray, index: pd.DataFrame, out: Path, about: Path, workers: int
 ) -> None:
-    """The stage's outputs: `compute` into the .npy `out`, and INFO into the .json `info`."""
+    """The stage's outputs: `compute` into the .npy `out`, and `info` into the .json `about`."""
     write_npy(out, compute(codes, areas, index, workers))
-    write_json(info, INFO)
+    write_json(about, info(grid(codes)))
+
+
+def grid(codes: Path) -> int:
+    """The base grid's side of a decoded codes.npy."""
+    return int(np.load(codes, mmap_mode="r").shape[1])

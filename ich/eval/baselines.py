@@ -38,5 +38,5 @@ def density_baseline(
     Returns its probabilities and the fitted model."""
     x_train = features[train["row"].to_numpy()]
     y_train = train[list(LABELS)].to_numpy()
-    model = fit_density(x_train, y_train, info["features"], c, info["version"])
+    model = fit_density(x_train, y_train, info, c)
     return predict_density(model, features[target["row"].to_numpy()]), model

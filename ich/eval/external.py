@@ -3,7 +3,9 @@ scored against a second labelled set with the holdout's metrics.
 
 Each label's AUC comes with a patient-bootstrap interval and its positive counts. The reference a
 useful model must beat is the set's own prevalence as a constant (an in-sample prior, so a
-generous baseline): the model's own training prior is scored beside it.
+generous baseline): the model's own training prior is scored beside it. A second submission on
+the same images (`against`: the density baseline's, say) is scored too, and the model minus it
+paired patient by patient.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from ich.data.labels import to_wide
 from ich.errors import InputError
 from ich.eval import metrics
 from ich.eval.evaluation import EvaluateSpec, summary, wll_interval
+from ich.eval.paired import paired
 from ich.rsna import LABELS
 
 
@@ -39,17 +42,14 @@ def external_report(
     train_prior: dict[str, float],
     spec: EvaluateSpec,
     source: str = "submission",
+    against: tuple[str, pd.DataFrame] | None = None,
 ) -> dict:
-    """Metrics of `submission` on every labelled image; `groups` maps ID -> PatientID."""
+    """Metrics of `submission` on every labelled image; `groups` maps ID -> PatientID;
+    `against` (a name, a second submission) is paired with it."""
     truth, _ = to_wide(labels_long, "labels")
-    preds = wide_predictions(submission, source)
-    table = truth.merge(preds, on="ID", how="left", suffixes=("", "_p"), validate="one_to_one")
-    unscored = table[f"{LABELS[0]}_p"].isna()
-    if unscored.any():
-        raise InputError(
-            f"{source}: {int(unscored.sum())} labelled images have no prediction "
-            f"(first: {table.loc[unscored, 'ID'].iloc[0]})"
-        )
+    table = _joined(truth, submission, source, "_p")
+    if against is not None:
+        table = _joined(table, against[1], against[0], "_q")
     table = table.merge(groups[["ID", "PatientID"]], on="ID", how="left", validate="one_to_one")
     if table["PatientID"].isna().any():
         raise InputError(
@@ -58,6 +58,14 @@ def external_report(
     y = table[list(LABELS)].to_numpy(np.float64)
     p = table[[f"{s}_p" for s in LABELS]].to_numpy(np.float64)
     patients = table["PatientID"].to_numpy()
+    versus = None
+    if against is not None:
+        q = table[[f"{s}_q" for s in LABELS]].to_numpy(np.float64)
+        versus = {
+            "name": against[0],
+            **summary(y, q),
+            "model_minus_it": paired(y, p, q, patients, spec.bootstrap, spec.seed),
+        }
     own = np.tile(y.mean(axis=0), (len(y), 1))
     trained = np.tile([train_prior[s] for s in LABELS], (len(y), 1))
     per_label = {}
@@ -81,7 +89,21 @@ def external_report(
             "prior_of_this_set": summary(y, own),
             "prior_the_model_trained_at": summary(y, trained),
         },
-    }
+    } | ({"versus": versus} if versus else {})
+
+
+def _joined(table: pd.DataFrame, submission: pd.DataFrame, source: str, suffix: str):
+    """`table` with the submission's six probabilities as <label><suffix>; an error naming
+    `source` when a labelled image has none."""
+    preds = wide_predictions(submission, source).rename(columns={s: s + suffix for s in LABELS})
+    table = table.merge(preds, on="ID", how="left", validate="one_to_one")
+    unscored = table[f"{LABELS[0]}{suffix}"].isna()
+    if unscored.any():
+        raise InputError(
+            f"{source}: {int(unscored.sum())} labelled images have no prediction "
+            f"(first: {table.loc[unscored, 'ID'].iloc[0]})"
+        )
+    return table
 
 
 def _cell(x: float | None, spec: str = ".3f") -> str:
@@ -119,4 +141,19 @@ def markdown(report: dict, title: str, command: str) -> str:
         f"`any` at 0.5 is called on {report['share_called_any']:.1%} of the slices.",
         "",
     ]
+    versus = report.get("versus")
+    if versus:
+        d = versus["model_minus_it"]
+        lines += [
+            f"Against {versus['name']} on the same slices (its AUC(any) "
+            f"{_cell(versus['auc']['any'])}, weighted log loss "
+            f"{_cell(versus['weighted_log_loss'], '.4f')}), the model minus it, paired by "
+            f"patient: AUC(any) {_diff(d['auc_any'], '+.3f')}, weighted log loss "
+            f"{_diff(d['weighted_log_loss'], '+.4f')}.",
+            "",
+        ]
     return "\n".join(lines)
+
+
+def _diff(d: dict, spec: str) -> str:
+    return f"{_cell(d['diff'], spec)} [{_cell(d['low'], spec)}, {_cell(d['high'], spec)}]"

@@ -23,10 +23,10 @@ from ich.rsna import LABELS
 KINDS = ("density", "hybrid")
 
 
-def _fit_predict(x, y, folds, names, c, version) -> np.ndarray:
+def _fit_predict(x, y, folds, info, c) -> np.ndarray:
     out = np.zeros(y.shape)
     for f in np.unique(folds):
-        model = fit_density(x[folds != f], y[folds != f], names, c, version)
+        model = fit_density(x[folds != f], y[folds != f], info, c)
         out[folds == f] = predict_density(model, x[folds == f])
     return out
 
@@ -50,18 +50,17 @@ def features_recipe(
     folds = table["PatientID"].map(fold_of).to_numpy()
     x = features[table["row"].to_numpy()].astype(np.float64)
     y = table[list(LABELS)].to_numpy()
-    names, version = list(info["features"]), info["version"]
     if kind == "density":  # no network, so no seeds: the same rows for each
-        p = _fit_predict(x, y, folds, names, c, version)
+        p = _fit_predict(x, y, folds, info, c)
         predictions = {seed: p for seed in seeds}
     else:
-        cnn_names = [f"cnn_logit_{s}" for s in LABELS]
+        stacked = info | {"features": [*info["features"], *(f"cnn_logit_{s}" for s in LABELS)]}
         predictions = {}
         for seed in sorted(int(s) for s in stack["seed"].unique()):
             cnn = stack[stack["seed"] == seed].set_index("ID")
             p_cnn = cnn.loc[table["ID"], [f"p_slice_{s}" for s in LABELS]].to_numpy(np.float64)
             x_seed = np.concatenate([x, logit(p_cnn)], axis=1)
-            predictions[seed] = _fit_predict(x_seed, y, folds, names + cnn_names, c, version)
+            predictions[seed] = _fit_predict(x_seed, y, folds, stacked, c)
     frames = [oof_frame(table, folds, p, p, seed) for seed, p in predictions.items()]
     return pd.concat(frames, ignore_index=True)
 
@@ -74,7 +73,7 @@ def final_density(
     predictions (`folds` folds of patients, dealt as the cross-validation deals them)."""
     table = table.sort_values("row")
     y = table[list(LABELS)].to_numpy()
-    model = fit_density(features[table["row"].to_numpy()], y, info["features"], c, info["version"])
+    model = fit_density(features[table["row"].to_numpy()], y, info, c)
     oof = features_recipe("density", features, info, table, patient_folds(table, folds, 0), c, [0])
     p_oof = oof[[f"p_{s}" for s in LABELS]].to_numpy()
     return model | {

@@ -81,14 +81,13 @@ def features_for(workspace: Path, workers: int) -> tuple[np.ndarray, dict]:
     from its decoded codes as the `hu_features` stage writes them, and kept beside them."""
     from ich.data import hu_features
 
-    target, info = workspace / paths.HU_FEATURES, workspace / paths.HU_FEATURES_INFO
-    if not (
-        target.is_file() and info.is_file() and json.loads(info.read_text()) == hu_features.INFO
-    ):
+    target, about = workspace / paths.HU_FEATURES, workspace / paths.HU_FEATURES_INFO
+    info = hu_features.info(hu_features.grid(workspace / paths.CODES))
+    if not (target.is_file() and about.is_file() and json.loads(about.read_text()) == info):
         areas = np.load(workspace / paths.AREAS)
         index = pd.read_csv(workspace / paths.INDEX)
-        hu_features.write(workspace / paths.CODES, areas, index, target, info, workers)
-    return np.load(target), hu_features.INFO
+        hu_features.write(workspace / paths.CODES, areas, index, target, about, workers)
+    return np.load(target), info
 
 
 def run_features_recipe(workspace: Path, p: dict, options: Options, seeds: list[int]) -> dict:

@@ -13,6 +13,9 @@ LEVERS: dict[str, list[str]] = {
     "geometry": GEOMETRY,  # rotation, shift and zoom on the chosen (base) recipe
     "crop": ["extract.crop=head"],  # each slice cut to its head first
     "res256": ["extract.resolution=256"],  # 256 px images (windowed at 256 as the base)
+    "brain": ["extract.crop=brain"],  # the skull and scalp made air, cut to the brain
+    # a fourth channel: the acute-blood window (50-90 HU), what the density baseline counts
+    "blood_window": ["extract.windows=[[40,80],[80,200],[600,2800],[70,40]]"],
     "fold_ensemble": ["--fold-ensemble"],  # each fold scored by an ensemble of inner fold models
     # no network: the density baseline on the HU features, and the same regression with base's
     # out-of-fold CNN logits as inputs (ich/eval/kfold_features.py)

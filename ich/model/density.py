@@ -17,9 +17,10 @@ from ich.rsna import LABELS
 MIN_POSITIVES = 2
 
 
-def fit_density(x: np.ndarray, y: np.ndarray, names: list[str], c: float, version: str) -> dict:
-    """Fit on training rows only: x (n, features) HU features, y (n, 6) labels. `c` is the
-    inverse L2 strength (scikit-learn's C) on standardised features."""
+def fit_density(x: np.ndarray, y: np.ndarray, info: dict, c: float) -> dict:
+    """Fit on training rows only: x (n, features) HU features, y (n, 6) labels, `info` the
+    features' features.json (names, version, base grid). `c` is the inverse L2 strength
+    (scikit-learn's C) on standardised features."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.nan_to_num(np.asarray(x, np.float64))
@@ -31,7 +32,7 @@ def fit_density(x: np.ndarray, y: np.ndarray, names: list[str], c: float, versio
         target = y[:, i].astype(int)
         if target.sum() < MIN_POSITIVES or target.sum() > len(target) - MIN_POSITIVES:
             prior = min(max(float(target.mean()), 1e-6), 1 - 1e-6)
-            weights = [0.0] * len(names)
+            weights = [0.0] * x.shape[1]
             labels[s] = {"weights": weights, "bias": float(logit(prior)), "constant": True}
             continue
         fit = LogisticRegression(C=c, max_iter=5000).fit(z, target)
@@ -41,8 +42,9 @@ def fit_density(x: np.ndarray, y: np.ndarray, names: list[str], c: float, versio
             "constant": False,
         }
     return {
-        "features": list(names),
-        "features_version": version,
+        "features": list(info["features"]),
+        "features_version": info["version"],
+        "base": info["base"],  # the decode grid new scans go onto before their features
         "c": c,
         "mean": [float(v) for v in mean],
         "scale": [float(v) for v in scale],
