@@ -190,3 +190,17 @@ def test_predict_computes_the_stage_features_and_refuses_other_versions(fixture_
     assert sub[f"{first}_any"] == pytest.approx(probs[0, -1], abs=1e-6)
     (tmp_path / "bad.json").write_text(json.dumps({"labels": {}}))
     assert main(["predict", str(folder), "--model", str(tmp_path / "bad.json")]) == 1
+
+
+def test_one_sided_blood_is_asymmetric_and_a_mirrored_pair_is_not():
+    hu, (disc,) = head([(128, 90, 8, 70.0)])  # deep, left of the midline
+    f = features(hu)
+    area = disc.sum() * PX_MM2
+    assert f["blood_deep_asym_mm2"] == pytest.approx(area, rel=0.05)
+    assert f["blood_deep_asym_share"] == 1.0 and f["blood_near_asym_mm2"] == 0
+    assert f["rel20_asym_mm2"] == pytest.approx(area, rel=0.05), "70 HU is 40 above the brain"
+    assert f["hemisphere_hu_diff"] > 0.5
+    mirrored, _ = head([(128, 90, 8, 70.0), (128, 166, 8, 70.0)])
+    g = features(mirrored)
+    assert g["blood_deep_mm2"] == pytest.approx(2 * area, rel=0.05)
+    assert g["blood_deep_asym_share"] < 0.05 and g["hemisphere_hu_diff"] < 0.1

@@ -18,6 +18,8 @@ steps, on one slice's HU:
   second set, relative to the slice's own brain median, which carries over to scans whose HU
   are offset (`docs/hu-features.md`).
 - **blob**: the largest connected region of blood density (BLOOD_HU) in the brain, in mm^2.
+- **asymmetry**: left against right of the brain's median column (the midline of a head scanned
+  straight): blood near and deep, the brain ASYM_REL_HU above its median, the halves' mean HU.
 
 Areas are in mm^2 of a 1 mm grid (a 256 px base of a 250 mm field of view is 0.98 mm a pixel;
 other bases are scaled to it). Rows the decode rejected get NaN.
@@ -37,7 +39,7 @@ from ich.dicom.hu import AIR_HU
 from ich.files import write_json, write_npy
 from ich.jobs import pool_map, progress
 
-VERSION = "hu-features-1"  # bump when any number below changes what a feature means
+VERSION = "hu-features-2"  # bump when any number below changes what a feature means
 
 BONE_HU = 300  # skull (700+), not blood or calcified-free brain; calcifications also pass
 SOFT_HU = (-15, 100)  # CSF, brain, blood
@@ -50,6 +52,7 @@ ABSOLUTE_BANDS = ((40, 50), (50, 60), (60, 75), (75, 90), (90, 130))
 RELATIVE_BANDS = ((10, 20), (20, 30), (30, 45), (45, 65))  # HU above the slice's brain median
 PERCENTILES = (10, 50, 90, 99)
 CHUNK = 128  # slices a worker takes at once
+ASYM_REL_HU = 20  # "bright" for the asymmetry: this far above the slice's brain median
 MIN_BRAIN_MM2 = 500  # below this the slice holds no brain to speak of (vertex, skull base)
 
 
@@ -72,6 +75,13 @@ SLICE_FEATURES = [
     "blood_blobs",  # connected blood regions of at least 10 mm^2
     "blood_near_mm2",
     "blood_deep_mm2",
+    # left against right: bleeds are mostly one-sided, a normal brain is nearly symmetric
+    "blood_near_asym_mm2",  # |left - right| of blood_near_mm2
+    "blood_near_asym_share",  # the same over their sum
+    "blood_deep_asym_mm2",
+    "blood_deep_asym_share",
+    "rel20_asym_mm2",  # |left - right| of the brain 20 HU or more above its median
+    "hemisphere_hu_diff",  # |mean HU of the left brain - of the right|
 ]
 NEIGHBOUR_FEATURES = ["blood_near_mm2", "blood_deep_mm2", "blood_blob_mm2", "brain_p99"]
 FEATURES = [
@@ -122,6 +132,15 @@ def slice_features(sums: np.ndarray, area: int) -> np.ndarray:
     sizes = np.bincount(labels.ravel())[1:] * px_mm2 if count else np.zeros(1)
     values += [float(sizes.max()), int((sizes >= 10).sum())]
     values += [np.count_nonzero(blood & near) * px_mm2, np.count_nonzero(blood & deep) * px_mm2]
+    # the midline of a head scanned straight: the brain's median column
+    left = np.arange(hu.shape[1])[None, :] < int(np.median(np.nonzero(brain)[1]))
+    for mask in (blood & near, blood & deep):
+        a, b = np.count_nonzero(mask & left), np.count_nonzero(mask & ~left)
+        values += [abs(a - b) * px_mm2, abs(a - b) / max(1, a + b)]
+    bright = brain & (smooth >= median + ASYM_REL_HU)
+    values.append(abs(np.count_nonzero(bright & left) - np.count_nonzero(bright & ~left)) * px_mm2)
+    halves = [hu[brain & side] for side in (left, ~left)]
+    values.append(abs(halves[0].mean() - halves[1].mean()) if all(h.size for h in halves) else 0.0)
     out[:] = values
     return out
 

@@ -101,7 +101,7 @@ def run_features_recipe(workspace: Path, p: dict, options: Options, seeds: list[
     stack = pd.read_csv(options.stack_on) if options.stack_on else None
     c = params_io.get(p, "evaluate.density_c")
     oof = features_recipe(options.features_model, features, info, table, fold_of, c, seeds, stack)
-    return write_results(options, p, oof, table)
+    return write_results(options, p, oof, table, info["version"])
 
 
 def run_recipe(workspace: Path, p: dict, options: Options, seeds: list[int]) -> dict:
@@ -169,7 +169,9 @@ def earlier_seeds(options: Options, p: dict) -> list[pd.DataFrame]:
     return [pd.read_csv(oof_path)]
 
 
-def write_results(options: Options, p: dict, oof: pd.DataFrame, table) -> dict:
+def write_results(
+    options: Options, p: dict, oof: pd.DataFrame, table, features_version: str | None = None
+) -> dict:
     """OUT/NAME.csv.gz (out-of-fold predictions, every seed so far) and OUT/NAME.json (pooled
     figures, and those of the seeds' averaged predictions)."""
     seeds = sorted(int(s) for s in oof["seed"].unique())
@@ -182,6 +184,7 @@ def write_results(options: Options, p: dict, oof: pd.DataFrame, table) -> dict:
         "fold_seed": options.fold_seed,
         "fold_ensemble": options.fold_ensemble,
         "features_model": options.features_model,  # None: the network recipe
+        "features_version": features_version,  # of the HU features a feature recipe read
         "stack_on": str(options.stack_on) if options.stack_on else None,
         "patients": int(table["PatientID"].nunique()),
         "slices": int(len(table)),
