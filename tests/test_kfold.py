@@ -184,6 +184,10 @@ def test_levers_table_only_pairs_saved_recipes(tmp_path):
     text = page.read_text()
     assert "python -m ich levers WORKSPACE --table-only" in text and "| all | 1 |" in text
     assert main([*args, "--only", "base,nonesuch"]) == 1
+    # one lever alone is still paired with the reference an earlier run left in OUT
+    assert main([*args, "--only", "all", "--boot", "20", "--table", str(page)]) == 0
+    assert "| base | 1 |" in page.read_text() and "| all | 1 |" in page.read_text()
+    assert main([*args, "--only", "all", "--reference", "nonesuch"]) == 1
 
 
 def test_seed_ensemble_table_pairs_the_average_with_each_seed():

@@ -124,7 +124,14 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise InputError(f"--only: no lever named {', '.join(unknown)} (ich/eval/levers.py)")
     failed = [] if args.table_only else run_all({n: LEVERS[n] for n in names}, args)
-    done = [n for n in names if (args.out / f"{n}.json").is_file()]
+    # the levers run are paired with the reference (and density) an earlier run left in OUT
+    wanted = dict.fromkeys([args.reference, *names, "density"])
+    done = [n for n in wanted if (args.out / f"{n}.json").is_file()]
+    if args.reference not in done:
+        raise InputError(
+            f"--reference {args.reference}: no {args.reference}.json in {args.out} to pair "
+            f"with (run `python -m ich levers WORKSPACE --only {args.reference}` first)"
+        )
     summaries = {n: json.loads((args.out / f"{n}.json").read_text()) for n in done}
     oofs = {n: pd.read_csv(args.out / f"{n}.csv.gz") for n in done}
     text = HEADER.format(out=args.out.as_posix(), boot=args.boot, reference=args.reference)

@@ -19,9 +19,6 @@ from ich.data.splits import SampleSpec
 from ich.eval.kfold import patient_folds, score, seed_mean
 from ich.files import write_csv, write_json
 from ich.jobs import worker_count
-from ich.model.crossfit import cross_validate
-from ich.model.sequence import SequenceSpec
-from ich.model.training import TrainSpec
 from ich.pipeline import params as params_io
 from ich.pipeline import paths
 
@@ -107,6 +104,11 @@ def run_features_recipe(workspace: Path, p: dict, options: Options, seeds: list[
 def run_recipe(workspace: Path, p: dict, options: Options, seeds: list[int]) -> dict:
     """The network recipe the params define, seed by seed (seeds already in `options.out` for
     the same recipe and folds are kept); the caller's params are left as they are."""
+    # Keras is imported here, not above: the feature recipes run without it
+    from ich.model.crossfit import cross_validate
+    from ich.model.sequence import SequenceSpec
+    from ich.model.training import TrainSpec
+
     p = copy.deepcopy(p)
     sample = params_io.section(p, "sample", SampleSpec)
     images = images_for(workspace, p, worker_count(options.workers))
