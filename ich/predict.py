@@ -23,19 +23,6 @@ from ich.model.inference import natural_scale
 from ich.rsna import LABELS
 
 
-def find_dicoms(inputs: list[Path]) -> list[Path]:
-    """Files as given, folders searched recursively for *.dcm; sorted, no duplicates."""
-    found: set[Path] = set()
-    for item in inputs:
-        if item.is_dir():
-            found.update(item.rglob("*.dcm"))
-        elif item.exists():
-            found.add(item)
-        else:
-            raise FileNotFoundError(f"{item}: no such file or folder")
-    return sorted(found)
-
-
 def load_card(model_path: Path, name: str) -> dict:
     """The card saved beside a model (`preprocessing.json` for the slice model, `card.json`
     for the series model)."""

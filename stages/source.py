@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from ich.data.provide import provide
 from ich.data.source import DataSpec
 from ich.files import write_json
+from ich.importers.provide import provide
 from ich.jobs import worker_count
 from ich.pipeline import params, paths
 from ich.pipeline.stage import run

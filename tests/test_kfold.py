@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from ich.cv.compare import table as compare_table
+from ich.cv.oof import score
+from ich.cv.split import fold_split
 from ich.data.decode import add_positions
-from ich.eval import kfold
-from ich.eval.kfold_compare import table as compare_table
+from ich.data.splits import patient_folds
 from ich.rsna import LABELS, SUBTYPES
 from tests.conftest import sequence_spec, train_spec
 
@@ -39,7 +41,7 @@ def cohort(patients: int = 12, slices: int = 6, seed: int = 0) -> pd.DataFrame:
 
 def test_folds_partition_the_patients_and_spread_each_label():
     table = cohort(patients=25)
-    fold_of = kfold.patient_folds(table, 5, seed=3)
+    fold_of = patient_folds(table, 5, seed=3)
     assert set(fold_of) == set(table["PatientID"]) and set(fold_of.values()) == set(range(5))
     per_patient = table.groupby("PatientID")[list(LABELS)].max()
     for s in SUBTYPES:  # 2 patients of each subtype here: never both in one fold
@@ -47,20 +49,20 @@ def test_folds_partition_the_patients_and_spread_each_label():
         assert len(folds) == len(set(folds)), s
     sizes = np.bincount(list(fold_of.values()))
     assert sizes.max() - sizes.min() <= 1
-    assert kfold.patient_folds(table, 5, seed=3) == fold_of  # seeded
+    assert patient_folds(table, 5, seed=3) == fold_of  # seeded
 
 
 def test_a_fold_never_trains_or_stops_on_its_own_patients():
     table = cohort(patients=25)
-    fold_of = kfold.patient_folds(table, 5, seed=0)
+    fold_of = patient_folds(table, 5, seed=0)
     for f in range(5):
-        split = kfold.fold_split(table, fold_of, f, 0.2, None, seed=1)
+        split = fold_split(table, fold_of, f, 0.2, None, seed=1)
         test = set(split.test["PatientID"])
         assert test == {p for p, g in fold_of.items() if g == f}
         assert not test & set(split.train["PatientID"]) and not test & set(split.val["PatientID"])
         assert not set(split.val["PatientID"]) & set(split.train["PatientID"])
         assert len(split.train) == len(split.train_pool)  # positive_ratio None: every image
-        ratio = kfold.fold_split(table, fold_of, f, 0.2, 0.5, seed=1).train["any"].mean()
+        ratio = fold_split(table, fold_of, f, 0.2, 0.5, seed=1).train["any"].mean()
         assert ratio == pytest.approx(0.5, abs=0.05)
 
 
@@ -69,19 +71,19 @@ def test_pooled_scores_match_scikit_learn():
     oof = cohort(patients=20)[["ID", "PatientID", *LABELS]].assign(seed=1)
     for s in LABELS:
         oof[f"p_{s}"] = np.clip(oof[s] * 0.3 + rng.uniform(0, 0.7, len(oof)), 0.001, 0.999)
-    got = kfold.score(oof, "p_", n_boot=20)
+    got = score(oof, "p_", n_boot=20)
     for s in LABELS:
         assert got[s]["auc"] == pytest.approx(roc_auc_score(oof[s], oof[f"p_{s}"]), abs=1e-4)
     assert got["any"]["positive_patients"] == oof.groupby("PatientID")["any"].max().sum()
 
 
 def test_cross_validation_scores_every_slice_once_out_of_fold(tmp_path, monkeypatch):
-    from ich.model import crossfit
+    from ich.cv import fit as crossfit
 
     table = cohort(patients=8, slices=5)
     index = table.drop(columns=list(LABELS))
     images = np.random.default_rng(0).integers(0, 255, (len(table), 8, 8, 3), dtype=np.uint8)
-    fold_of = kfold.patient_folds(table, 2, seed=0)
+    fold_of = patient_folds(table, 2, seed=0)
     trained_on: list[set] = []
     real_train = crossfit.train
 
@@ -109,11 +111,11 @@ def test_a_fold_ensemble_averages_models_that_each_left_out_another_fold(tmp_pat
     """`--fold-ensemble`: fold f is scored by the models trained without f and one other fold
     g, one per g, so each of the fold's scorers is itself out of fold, and their probabilities
     are averaged. Models stand in for Keras here: each predicts its own constant."""
-    from ich.model import crossfit
+    from ich.cv import fit as crossfit
 
     table = cohort(patients=12, slices=4)
     index = table.drop(columns=list(LABELS))
-    fold_of = kfold.patient_folds(table, 3, seed=0)
+    fold_of = patient_folds(table, 3, seed=0)
     patients_of = {f: {p for p, g in fold_of.items() if g == f} for f in range(3)}
     trained_on: list[set] = []
 
@@ -155,7 +157,7 @@ def test_paired_table_favours_the_better_recipe():
             frame[f"p_{s}"] = frame[f"p_slice_{s}"] = p
     oofs = {"bad": bad, "good": good}
     summaries = {
-        n: {"seeds": [1], "series_model": kfold.score(o), "slice_model": kfold.score(o, "p_slice_")}
+        n: {"seeds": [1], "series_model": score(o), "slice_model": score(o, "p_slice_")}
         for n, o in oofs.items()
     }
     text = compare_table(summaries, oofs, "bad", n_boot=50)
@@ -176,7 +178,7 @@ def test_levers_table_only_pairs_saved_recipes(tmp_path):
             p = np.clip(signal * oof[s] + (1 - signal) * rng.random(len(oof)), 0.01, 0.99)
             oof[f"p_{s}"] = oof[f"p_slice_{s}"] = p
         write_csv(tmp_path / f"{name}.csv.gz", oof)
-        summary = {"seeds": [1], "series_model": kfold.score(oof, n_boot=10)}
+        summary = {"seeds": [1], "series_model": score(oof, n_boot=10)}
         write_json(tmp_path / f"{name}.json", {**summary, "slice_model": summary["series_model"]})
     page = tmp_path / "page.md"
     args = ["levers", "WS", "--table-only", "--only", "base,all", "--out", str(tmp_path)]
@@ -193,7 +195,7 @@ def test_levers_table_only_pairs_saved_recipes(tmp_path):
 def test_seed_ensemble_table_pairs_the_average_with_each_seed():
     """Two seeds whose noise is independent: their average ranks better than either alone, by
     what scikit-learn says of the two AUCs."""
-    from ich.eval.kfold_compare import ensemble_table
+    from ich.cv.compare import ensemble_table
 
     rng = np.random.default_rng(4)
     base = cohort(patients=30)[["ID", "PatientID", *LABELS]]
@@ -219,7 +221,7 @@ def test_a_lever_passes_params_changes_as_sets_and_kfold_options_as_they_are(tmp
     import argparse
 
     from ich.cli.levers import kfold_command
-    from ich.eval.levers import LEVERS
+    from ich.cv.levers import LEVERS
 
     args = argparse.Namespace(workspace=tmp_path, seeds="1", folds=5, out=tmp_path / "out")
     command = kfold_command("x", ["extract.crop=head", "--fold-ensemble"], args)

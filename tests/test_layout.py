@@ -71,3 +71,51 @@ def test_no_private_names_across_subpackages():
                 if private and source is not None and subpackage(source) != subpackage(path):
                     offences.append(f"{path.relative_to(ROOT)}: {node.module}.{alias.name}")
     assert offences == []
+
+
+# The layers, lowest first (docs/layout.md): a module imports only its own layer and those below.
+LAYERS = [
+    {"ich", "ich.errors", "ich.spec", "ich.rsna", "ich.files", "ich.jobs", "ich.scratch"},
+    {"ich.machine", "ich.pipeline"},
+    {"ich.dicom"},
+    {"ich.data"},
+    {"ich.synthetic"},
+    {"ich.importers"},
+    {"ich.model"},
+    {"ich.eval"},
+    {"ich.cv"},
+    {"ich.predict"},
+    {"ich.docs"},
+    {"ich.cli", "ich.__main__"},
+]
+
+
+def layer(path: Path) -> int:
+    unit = subpackage(path).removesuffix(".__init__")
+    found = [i for i, names in enumerate(LAYERS) if unit in names]
+    assert found, f"{path.relative_to(ROOT)}: in no layer of LAYERS (place it there and in docs)"
+    return found[0]
+
+
+def test_no_import_runs_back_up_the_layers():
+    offences = []
+    for path in sorted((ROOT / "ich").rglob("*.py")):
+        for name in imported_names(path):
+            target = module_file(name)
+            if target is not None and layer(target) > layer(path):
+                offences.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offences == []
+
+
+def test_no_cli_module_imports_another_and_no_library_module_parses_a_command_line():
+    offences = []
+    for path in sorted((ROOT / "ich").rglob("*.py")):
+        names = imported_names(path)
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith("ich/cli/") and path.name != "__init__.py":
+            # ich/cli/__init__.py holds the commands' shared helpers: no command
+            commands = {module_file(n) for n in names} - {None, ROOT / "ich/cli/__init__.py"}
+            offences += [f"{rel} imports {f.stem}" for f in commands if f.parent == path.parent]
+        elif not rel.startswith("ich/cli/") and rel != "ich/__main__.py" and "argparse" in names:
+            offences.append(f"{rel} imports argparse")
+    assert offences == []

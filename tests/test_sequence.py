@@ -189,7 +189,8 @@ def test_sequence_cv_changes_are_key_value():
 def test_sequence_cv_retrains_on_the_folds_backend_and_refuses_a_mix(monkeypatch):
     import argparse
 
-    from ich.cli import compare, sequence_cv
+    from ich.cli import sequence_cv
+    from ich.eval import compare
     from ich.errors import InputError
     from ich.eval.compare import Row
 

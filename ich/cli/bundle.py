@@ -50,21 +50,20 @@ def trained_on(data) -> dict:
 
 def run(args: argparse.Namespace) -> int:
 
-    from ich.cli.kfold import override
     from ich.pipeline import backend, params
 
     p = params.load(args.workspace / "params.yaml")
     for assignment in args.set:
-        override(p, assignment)
+        params.override(p, assignment)
     if args.features_model == "density":
         return density_bundle(args, p)
     backend.use(params.get(p, "train.backend"))  # before anything below imports Keras
+    from ich.cv.final import write_bundle
+    from ich.cv.run import RECIPE, images_for, labelled_table
     from ich.data.extract import ExtractSpec
     from ich.data.source import DataSpec
     from ich.data.splits import SampleSpec
-    from ich.eval.kfold_run import RECIPE, images_for, labelled_table
     from ich.jobs import worker_count
-    from ich.model.final import write_bundle
     from ich.model.training import TrainSpec
 
     specs = []
@@ -98,9 +97,9 @@ def run(args: argparse.Namespace) -> int:
 
 def density_bundle(args: argparse.Namespace, p: dict) -> int:
     """The density model on every patient of the workspace, as a bundle."""
+    from ich.cv.features import final_density
+    from ich.cv.run import features_for, labelled_table
     from ich.data.source import DataSpec
-    from ich.eval.kfold_features import final_density
-    from ich.eval.kfold_run import features_for, labelled_table
     from ich.jobs import worker_count
     from ich.model.bundle import write_density_bundle
     from ich.pipeline import params

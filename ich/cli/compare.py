@@ -11,8 +11,6 @@ differences are secondary (with seven intervals per pair, one may exclude 0 by c
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 from pathlib import Path
 
 from ich.errors import InputError
@@ -36,29 +34,6 @@ def add_parser(commands) -> None:
     ap.set_defaults(run=run)
 
 
-def experiments(all_commits: bool) -> list:
-    """`dvc exp show --json` as rows (ich.eval.compare.Row): the workspace, the commit(s) and
-    every finished experiment."""
-    from ich.eval.compare import collect
-
-    cmd = ["dvc", "exp", "show", "--json", *(["--all-commits"] if all_commits else [])]
-    raw = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return collect(json.loads(raw[raw.index("[") :]))  # past any warning DVC prints first
-
-
-def predictions(rev: str):
-    """An experiment's holdout predictions, read through DVC from its commit."""
-    import pandas as pd
-
-    path = paths.PREDICTIONS / "holdout.csv"
-    if rev == "workspace":
-        return pd.read_csv(path)
-    import dvc.api
-
-    with dvc.api.open(path.as_posix(), rev=rev) as f:
-        return pd.read_csv(f)
-
-
 def pairs_to_show(rows: list, reference: str | None) -> list[tuple]:
     names = [r.name for r in rows]
     if reference is None:
@@ -70,7 +45,7 @@ def pairs_to_show(rows: list, reference: str | None) -> list[tuple]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ich.eval.compare import paired_table, table
+    from ich.eval.compare import experiments, paired_table, predictions, table
     from ich.eval.paired import NotPaired, compare_predictions
 
     rows = experiments(args.all_commits)

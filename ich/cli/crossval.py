@@ -32,7 +32,7 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ich.cli.compare import experiments
+    from ich.eval.compare import experiments
     from ich.eval.crossval import folds, table
 
     found = folds(experiments(args.all_commits))

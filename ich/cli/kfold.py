@@ -17,12 +17,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import yaml
-
 from ich.cli import command
+from ich.cv import DEFAULT_OUT
 from ich.errors import InputError
-
-DEFAULT_OUT = Path("reports/kfold")
 
 
 def add_parser(commands) -> None:
@@ -52,22 +49,6 @@ def add_parser(commands) -> None:
     ap.set_defaults(run=run)
 
 
-def override(params: dict, assignment: str) -> None:
-    """Apply one `key.sub=value` (value in YAML) to the params, in place; the key must exist."""
-    key, sep, text = assignment.partition("=")
-    if not sep:
-        raise InputError(f"-S {assignment}: expected KEY=VALUE")
-    node = params
-    *parents, last = key.split(".")
-    for part in parents:
-        if not isinstance(node.get(part), dict):
-            raise InputError(f"-S {assignment}: params.yaml has no key '{key}'")
-        node = node[part]
-    if last not in node:
-        raise InputError(f"-S {assignment}: params.yaml has no key '{key}'")
-    node[last] = yaml.safe_load(text)
-
-
 def run(args: argparse.Namespace) -> int:
     from ich.pipeline import backend, params
 
@@ -75,11 +56,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--fold-ensemble needs --folds 3 or more (got {args.folds})")
     p = params.load(args.workspace / "params.yaml")
     for assignment in args.set:
-        override(p, assignment)
+        params.override(p, assignment)
     backend.use(params.get(p, "train.backend"))  # before anything below imports Keras
     if (args.features_model == "hybrid") != (args.stack_on is not None):
         raise InputError("--stack-on goes with --features-model hybrid, and only with it")
-    from ich.eval.kfold_run import Options, run_features_recipe, run_recipe
+    from ich.cv.run import Options, run_features_recipe, run_recipe
 
     options = Options(
         name=args.name,

@@ -2,7 +2,7 @@
 
     python -m ich levers WORKSPACE --seeds 1,2,3 --parallel 4 [--only base,all] [--table-only]
 
-Each lever (ich/eval/levers.py) runs as its own `python -m ich kfold` process, up to --parallel
+Each lever (ich/cv/levers.py) runs as its own `python -m ich kfold` process, up to --parallel
 at once (on a GPU, many fit beside each other); OUT/levers.md gets the table of pooled
 out-of-fold figures and paired differences. A lever's `{workspace}` is the WORKSPACE folder
 (e.g. `train.init={workspace}/phantom.keras`: the phantom-trained model, copied there).
@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ich.cli import command
-from ich.cli.kfold import DEFAULT_OUT
+from ich.cv import DEFAULT_OUT
 from ich.errors import InputError
 
 HEADER = """# Recipe levers on real head CT, cross-validated
@@ -111,8 +111,8 @@ def run_all(levers: dict[str, list[str]], args: argparse.Namespace) -> list[str]
 
 
 def run(args: argparse.Namespace) -> int:
-    from ich.eval.kfold_compare import ensemble_table, table
-    from ich.eval.levers import LEVERS
+    from ich.cv.compare import ensemble_table, table
+    from ich.cv.levers import LEVERS
 
     names = args.only.split(",") if args.only else list(LEVERS)
     # a table may pair any recipe kfold wrote into --out; a run, only the levers listed
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"--only: no recipe {', '.join(unknown)} in {args.out}")
     unknown = [n for n in names if n not in LEVERS and not args.table_only]
     if unknown:
-        raise InputError(f"--only: no lever named {', '.join(unknown)} (ich/eval/levers.py)")
+        raise InputError(f"--only: no lever named {', '.join(unknown)} (ich/cv/levers.py)")
     failed = [] if args.table_only else run_all({n: LEVERS[n] for n in names}, args)
     # the levers run are paired with the reference (and density) an earlier run left in OUT
     wanted = dict.fromkeys([args.reference, *names, "density"])

@@ -84,9 +84,10 @@ def ensemble_card(preps: list[dict]) -> dict:
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
+    from ich.data.scans import find_dicoms
     from ich.jobs import worker_count
     from ich.model.bundle import read_bundle
-    from ich.predict import decode, find_dicoms, load_card, phantom_warning, predict_ensemble
+    from ich.predict import decode, load_card, phantom_warning, predict_ensemble
 
     use(args.backend)  # before anything imports Keras
     start = time.perf_counter()
@@ -147,9 +148,10 @@ def run_density(args: argparse.Namespace, path: Path, start: float) -> int:
     each slice and the regression on them."""
     import json
 
+    from ich.data.scans import find_dicoms
     from ich.errors import InputError
     from ich.jobs import worker_count
-    from ich.predict import find_dicoms, phantom_warning, predict_density_files
+    from ich.predict import phantom_warning, predict_density_files
 
     if not path.is_file():
         raise InputError(f"{path}: density model not found (run `make repro` first)")

@@ -52,7 +52,7 @@ def parse_changes(items: list[str]) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ich.cli.compare import experiments
+    from ich.eval.compare import experiments
     from ich.eval.sequence_cv import table, trials
     from ich.eval.sequence_inputs import SequenceInputs, at_revision
     from ich.model.sequence import SequenceSpec

@@ -60,3 +60,16 @@ def preprocessed(ds, s: Settings, out: np.ndarray | None = None) -> np.ndarray:
                 return code_windows(n_rows, at, s.windows)(codes, out)
             return into(out, shrink_bytes(code_windows(n_rows, at, s.windows)(codes), s.resolution))
     return into(out, preprocess(to_hu(pixels, ds), s.resolution, s.windows, s.window_at))
+
+
+def find_dicoms(inputs: list[Path]) -> list[Path]:
+    """Files as given, folders searched recursively for *.dcm; sorted, no duplicates."""
+    found: set[Path] = set()
+    for item in inputs:
+        if item.is_dir():
+            found.update(item.rglob("*.dcm"))
+        elif item.exists():
+            found.add(item)
+        else:
+            raise FileNotFoundError(f"{item}: no such file or folder")
+    return sorted(found)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationInfo, field_validator
 
-from ich.rsna import LABELS
+from ich.rsna import LABELS, SUBTYPES
 from ich.spec import Count, Fraction, OpenFraction, Positive, Spec
 
 SPLITS = ("train", "val", "holdout")
@@ -52,11 +52,13 @@ class SampleSpec(Spec):
         return fold
 
 
-def assign_patients(patients: np.ndarray, spec: SampleSpec) -> dict[str, str]:
-    """PatientID -> split, from a seeded permutation of the sorted patient list. The holdout
-    comes first and depends on the seed and its fraction alone; with `cv_fold` set, val is that
-    fold of the rest (contiguous folds, so the folds partition the non-holdout patients). The
-    series patients are the next `series_fraction` of the rest after val."""
+def assign_patients(table: pd.DataFrame, spec: SampleSpec) -> dict[str, str]:
+    """PatientID -> split, from a seeded permutation of the sorted patient list of `table`
+    (images with PatientID and the labels). The holdout comes first and depends on the seed and
+    its fraction alone; with `cv_fold` set, val is that fold of the rest, dealt by
+    `patient_folds` as every cross-validation here is. The series patients are the next
+    `series_fraction` of the rest after val."""
+    patients = table["PatientID"].unique()
     rng = np.random.default_rng([spec.seed, 0])
     order = np.sort(patients)[rng.permutation(len(patients))]
     n_hold = round(len(order) * spec.holdout_fraction)
@@ -65,7 +67,8 @@ def assign_patients(patients: np.ndarray, spec: SampleSpec) -> dict[str, str]:
         n_val = round(len(rest) * spec.val_fraction)
         val = rest[:n_val]
     else:
-        val = np.array_split(rest, spec.cv_folds)[spec.cv_fold]
+        fold_of = patient_folds(table[table["PatientID"].isin(rest)], spec.cv_folds, spec.seed)
+        val = np.array([p for p in rest if fold_of[p] == spec.cv_fold])
     others = rest[~np.isin(rest, val)]
     series = others[: round(len(rest) * spec.series_fraction)]
     split = {p: "holdout" for p in order[:n_hold]}
@@ -73,6 +76,31 @@ def assign_patients(patients: np.ndarray, spec: SampleSpec) -> dict[str, str]:
     split.update({p: "series" for p in series})
     split.update({p: "val" for p in val})
     return split
+
+
+def patient_folds(table: pd.DataFrame, k: int, seed: int) -> dict[str, int]:
+    """PatientID -> fold 0..k-1. Patients are dealt rarest label first (the label with the
+    fewest positive patients), each to the fold with the fewest patients of that label, then
+    the fewest patients; ties broken by a seeded shuffle."""
+    per_patient = table.groupby("PatientID")[list(LABELS)].max()
+    rarity = per_patient.sum().loc[list(SUBTYPES)].sort_values(kind="stable")
+    order = [*rarity.index, "any"]
+    rng = np.random.default_rng([seed, 17])
+    patients = per_patient.index.to_numpy()[rng.permutation(len(per_patient))]
+
+    def rarest(p) -> int:
+        has = [i for i, s in enumerate(order) if per_patient.at[p, s]]
+        return has[0] if has else len(order)
+
+    patients = sorted(patients, key=rarest)  # stable: the shuffle breaks ties
+    count = np.zeros((k, len(order) + 1), int)
+    fold_of = {}
+    for p in patients:
+        r = rarest(p)
+        f = min(range(k), key=lambda f: (count[f, r], count[f].sum(), f))
+        count[f, r] += 1
+        fold_of[p] = f
+    return fold_of
 
 
 def draw(
@@ -102,7 +130,7 @@ def make_splits(table: pd.DataFrame, spec: SampleSpec) -> dict[str, pd.DataFrame
     Returns train, val, holdout, train_pool (all images of the training patients) and
     series_pool (all images of the series patients)."""
     table = table.sort_values("row").reset_index(drop=True)
-    split_of = assign_patients(table["PatientID"].unique(), spec)
+    split_of = assign_patients(table, spec)
     table["split"] = table["PatientID"].map(split_of)
     out = {}
     for i, name in enumerate(SPLITS):

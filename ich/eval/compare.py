@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from dataclasses import dataclass, field
 
+from ich.pipeline import paths
 from ich.pipeline.paths import HOLDOUT_METRICS
 from ich.rsna import SHORT, SUBTYPES
 
@@ -126,3 +129,24 @@ def paired_table(pairs: list[tuple[str, str, dict | str]]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def experiments(all_commits: bool) -> list:
+    """`dvc exp show --json` as rows (ich.eval.compare.Row): the workspace, the commit(s) and
+    every finished experiment."""
+    cmd = ["dvc", "exp", "show", "--json", *(["--all-commits"] if all_commits else [])]
+    raw = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return collect(json.loads(raw[raw.index("[") :]))  # past any warning DVC prints first
+
+
+def predictions(rev: str):
+    """An experiment's holdout predictions, read through DVC from its commit."""
+    import pandas as pd
+
+    path = paths.PREDICTIONS / "holdout.csv"
+    if rev == "workspace":
+        return pd.read_csv(path)
+    import dvc.api
+
+    with dvc.api.open(path.as_posix(), rev=rev) as f:
+        return pd.read_csv(f)

@@ -72,7 +72,7 @@ def of_folder(folder: Path, base: int, workers: int, limit: int = MAX_SLICES) ->
         codes = np.load(folder / paths.CODES, mmap_mode="r")
         return scale(codes, areas, spaced(rows, limit)) | {"source": source}
     from ich.data.decode import decode_files
-    from ich.predict import find_dicoms
+    from ich.data.scans import find_dicoms
 
     files = [str(f) for f in find_dicoms([folder])]
     with tempfile.TemporaryDirectory(prefix="ich-hu-scales-") as tmp:

@@ -19,7 +19,8 @@ from ich.rsna import LABELS
 EPS = 1e-7
 
 
-def _logit(x: np.ndarray) -> np.ndarray:
+def logit(x: np.ndarray) -> np.ndarray:
+    """log(x / (1 - x)), clipped to EPS from 0 and 1 (the one logit of the project)."""
     x = np.clip(x, EPS, 1 - EPS)
     return np.log(x) - np.log1p(-x)
 
@@ -27,10 +28,10 @@ def _logit(x: np.ndarray) -> np.ndarray:
 def prior_shift(p: np.ndarray, train_prior, natural_prior) -> np.ndarray:
     """Probabilities of a model trained at `train_prior` as they are at `natural_prior` (per
     label, in LABELS order)."""
-    shift = _logit(np.asarray(natural_prior, np.float64)) - _logit(
+    shift = logit(np.asarray(natural_prior, np.float64)) - logit(
         np.asarray(train_prior, np.float64)
     )
-    return 1 / (1 + np.exp(-(_logit(np.asarray(p, np.float64)) + shift)))
+    return 1 / (1 + np.exp(-(logit(np.asarray(p, np.float64)) + shift)))
 
 
 def natural_scale(p: np.ndarray, card: dict) -> np.ndarray:

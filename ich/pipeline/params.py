@@ -104,3 +104,19 @@ def existing_path(params: dict, key: str, kind: Callable[[Path], bool] = Path.ex
     if not kind(path):
         raise ParamError(f"params.yaml: {key} = {value!r}: path does not exist")
     return path
+
+
+def override(params: dict, assignment: str) -> None:
+    """Apply one `key.sub=value` (value in YAML) to the params, in place; the key must exist."""
+    key, sep, text = assignment.partition("=")
+    if not sep:
+        raise InputError(f"-S {assignment}: expected KEY=VALUE")
+    node = params
+    *parents, last = key.split(".")
+    for part in parents:
+        if not isinstance(node.get(part), dict):
+            raise InputError(f"-S {assignment}: params.yaml has no key '{key}'")
+        node = node[part]
+    if last not in node:
+        raise InputError(f"-S {assignment}: params.yaml has no key '{key}'")
+    node[last] = yaml.safe_load(text)

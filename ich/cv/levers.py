@@ -18,7 +18,7 @@ LEVERS: dict[str, list[str]] = {
     "blood_window": ["extract.windows=[[40,80],[80,200],[600,2800],[70,40]]"],
     "fold_ensemble": ["--fold-ensemble"],  # each fold scored by an ensemble of inner fold models
     # no network: the density baseline on the HU features, and the same regression with base's
-    # out-of-fold CNN logits as inputs (ich/eval/kfold_features.py)
+    # out-of-fold CNN logits as inputs (ich/cv/features.py)
     "density": ["--features-model=density"],
     "hybrid": ["--features-model=hybrid", "--stack-on={out}/base.csv.gz"],
     "all_geometry": [*ALL, *GEOMETRY],

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ich.cv.oof import score, seed_mean
 from ich.data.extract import ExtractSpec, extract
-from ich.data.splits import SampleSpec
-from ich.eval.kfold import patient_folds, score, seed_mean
+from ich.data.splits import SampleSpec, patient_folds
 from ich.files import write_csv, write_json
 from ich.jobs import worker_count
 from ich.pipeline import params as params_io
@@ -38,7 +38,7 @@ class Options:
     fold_ensemble: bool = False
     val_fraction: float = 0.15
     workers: int | None = None
-    features_model: str | None = None  # density | hybrid: no network (ich.eval.kfold_features)
+    features_model: str | None = None  # density | hybrid: no network (ich.cv.features)
     stack_on: Path | None = None  # hybrid: a CNN recipe's out-of-fold predictions
 
 
@@ -88,9 +88,9 @@ def features_for(workspace: Path, workers: int) -> tuple[np.ndarray, dict]:
 
 
 def run_features_recipe(workspace: Path, p: dict, options: Options, seeds: list[int]) -> dict:
-    """A recipe on the HU features (`ich.eval.kfold_features`): the density baseline, or the
+    """A recipe on the HU features (`ich.cv.features`): the density baseline, or the
     hybrid stacked on a CNN recipe's out-of-fold logits (`stack_on`); seconds, no network."""
-    from ich.eval.kfold_features import features_recipe
+    from ich.cv.features import features_recipe
 
     features, info = features_for(workspace, worker_count(options.workers))
     _, table = labelled_table(workspace)
@@ -105,7 +105,7 @@ def run_recipe(workspace: Path, p: dict, options: Options, seeds: list[int]) -> 
     """The network recipe the params define, seed by seed (seeds already in `options.out` for
     the same recipe and folds are kept); the caller's params are left as they are."""
     # Keras is imported here, not above: the feature recipes run without it
-    from ich.model.crossfit import cross_validate
+    from ich.cv.fit import cross_validate
     from ich.model.sequence import SequenceSpec
     from ich.model.training import TrainSpec
 

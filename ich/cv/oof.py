@@ -1,5 +1,5 @@
-"""Patient-grouped k-fold cross-validation of a whole recipe on one labelled dataset, with
-pooled out-of-fold predictions: how the recipe is chosen on real CT.
+"""Pooled out-of-fold predictions of a patient-grouped k-fold cross-validation of a whole
+recipe on one labelled dataset, and their scores: how the recipe is chosen on real CT.
 
 Every patient is scored exactly once per training seed, by models that never saw any of its
 slices: the slice model of its fold (trained on the other folds' patients, early-stopped on a
@@ -15,89 +15,10 @@ never sees a held-out label.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-from ich.data.splits import draw
-from ich.rsna import LABELS, SUBTYPES
-
-EPS = 1e-6
-
-
-def patient_folds(table: pd.DataFrame, k: int, seed: int) -> dict[str, int]:
-    """PatientID -> fold 0..k-1. Patients are dealt rarest label first (the label with the
-    fewest positive patients), each to the fold with the fewest patients of that label, then
-    the fewest patients; ties broken by a seeded shuffle."""
-    per_patient = table.groupby("PatientID")[list(LABELS)].max()
-    rarity = per_patient.sum().loc[list(SUBTYPES)].sort_values(kind="stable")
-    order = [*rarity.index, "any"]
-    rng = np.random.default_rng([seed, 17])
-    patients = per_patient.index.to_numpy()[rng.permutation(len(per_patient))]
-
-    def rarest(p) -> int:
-        has = [i for i, s in enumerate(order) if per_patient.at[p, s]]
-        return has[0] if has else len(order)
-
-    patients = sorted(patients, key=rarest)  # stable: the shuffle breaks ties
-    count = np.zeros((k, len(order) + 1), int)
-    fold_of = {}
-    for p in patients:
-        r = rarest(p)
-        f = min(range(k), key=lambda f: (count[f, r], count[f].sum(), f))
-        count[f, r] += 1
-        fold_of[p] = f
-    return fold_of
-
-
-FINAL = 1000  # the seed salt of a final model's split (a fold's is the fold's number)
-
-
-@dataclass(frozen=True)
-class FoldSplit:
-    train: pd.DataFrame  # the images the slice model fits
-    val: pd.DataFrame  # early stopping: every image of a few training patients
-    train_pool: pd.DataFrame  # every image of the training patients (natural prior)
-    test: pd.DataFrame  # every image of the fold's patients
-
-
-def fold_split(
-    table: pd.DataFrame,
-    fold_of: dict[str, int],
-    fold: int,
-    val_fraction: float,
-    positive_ratio: float | None,
-    seed: int,
-) -> FoldSplit:
-    """Fold `fold`'s patients are the test set; of the rest, `val_fraction` (stratified the
-    same way) stop training early, and the others are drawn at `positive_ratio` (None: all)."""
-    in_fold = table["PatientID"].map(fold_of) == fold
-    return training_split(table[~in_fold], val_fraction, positive_ratio, seed, fold, table[in_fold])
-
-
-def training_split(
-    rest: pd.DataFrame,
-    val_fraction: float,
-    positive_ratio: float | None,
-    seed: int,
-    salt: int = FINAL,
-    test: pd.DataFrame | None = None,
-) -> FoldSplit:
-    """How a model trains on the patients of `rest`: `val_fraction` of them (stratified as the
-    folds are) stop training early, and the others are drawn at `positive_ratio` (None: all).
-    A fold's model (salt: the fold) and a final model on every patient (salt FINAL) alike."""
-    inner = patient_folds(rest, max(2, round(1 / val_fraction)), seed + salt)
-    is_val = rest["PatientID"].map(inner) == 0
-    pool = rest[~is_val]
-    train = draw(pool, positive_ratio, None, np.random.default_rng([seed, salt, 1]))
-    test = rest.iloc[:0] if test is None else test
-    return FoldSplit(train=train, val=rest[is_val], train_pool=pool, test=test)
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, EPS, 1 - EPS)
-    return np.log(p) - np.log1p(-p)
+from ich.rsna import LABELS
 
 
 def oof_frame(table: pd.DataFrame, folds: np.ndarray, p_slice, p_series, seed: int):

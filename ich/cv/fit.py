@@ -1,4 +1,4 @@
-"""Running a recipe's patient-grouped cross-validation (`ich.eval.kfold`): a slice model per
+"""Running a recipe's patient-grouped cross-validation (`ich.cv`): a slice model per
 fold, its out-of-fold probabilities, then the series model stacked on them."""
 
 from __future__ import annotations
@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ich.cv.oof import oof_frame
+from ich.cv.split import fold_split
 from ich.data.neighbours import neighbour_rows
 from ich.data.series import row_labels, series_inputs, series_rows
 from ich.data.splits import prevalence
-from ich.eval.kfold import fold_split, logit, oof_frame
 from ich.model.card import predict_split
-from ich.model.inference import prior_shift
+from ich.model.inference import logit, prior_shift
 from ich.model.sequence import SequenceSpec, predict_series, train_sequence
 from ich.model.training import TrainSpec, train
 from ich.rsna import LABELS

@@ -1,5 +1,5 @@
 """Recipes on the HU features (`ich.data.hu_features`), cross-validated on the same folds as the
-network recipes (`ich.eval.kfold`), so every figure pairs with theirs patient by patient:
+network recipes (`ich.cv`), so every figure pairs with theirs patient by patient:
 
 - **density**: the density baseline itself (`ich.model.density`), fit per fold on every slice
   of the other folds' patients. It trains no network, so it has no seeds: its out-of-fold
@@ -15,8 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ich.eval.kfold import logit, oof_frame, patient_folds
+from ich.cv.oof import oof_frame
+from ich.data.splits import patient_folds
 from ich.model.density import fit_density, predict_density
+from ich.model.inference import logit
 from ich.model.thresholds import operating_points
 from ich.rsna import LABELS
 
@@ -41,7 +43,7 @@ def features_recipe(
     seeds: list[int],
     stack: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Out-of-fold rows (`ich.eval.kfold.oof_frame`'s columns, p_ = p_slice_) of a feature
+    """Out-of-fold rows (`ich.cv.oof.oof_frame`'s columns, p_ = p_slice_) of a feature
     recipe for every slice of `table` (index rows with labels) and each seed. `features` is by
     array row; `stack` a CNN recipe's out-of-fold frame (hybrid only), its seeds used."""
     if kind not in KINDS:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ich.cv.oof import seed_mean
 from ich.errors import InputError
-from ich.eval.kfold import seed_mean
 from ich.eval.paired import paired
 from ich.rsna import LABELS
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ich.eval.kfold import training_split
+from ich.cv.split import training_split
 from ich.files import publish, unpublished, write_json
 from ich.model.bundle import SLICE_CARD, slice_folder, write_manifest
 from ich.model.card import model_card
