@@ -13,9 +13,9 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ich.data.source import DataSpec  # noqa: E402
+from ich.data.source import DataSpec, trained_on_data  # noqa: E402
 from ich.files import write_json  # noqa: E402
-from ich.model.card import model_card, trained_on_data  # noqa: E402
+from ich.model.card import model_card  # noqa: E402
 from ich.model.curves import training_curves  # noqa: E402
 from ich.model.resume import backup_folder, run_identity  # noqa: E402
 from ich.model.saving import save  # noqa: E402

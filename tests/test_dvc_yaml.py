@@ -28,9 +28,11 @@ def entries(spec: dict, kind: str) -> list[str]:
     return [next(iter(e)) if isinstance(e, dict) else e for e in spec.get(kind, [])]
 
 
-def test_code_deps_are_the_import_graph():
-    problems = deps.differences(ROOT / "dvc.yaml", ROOT)
-    assert not problems, "\n".join([*problems, "(`python -m ich deps --write` fixes it)"])
+@pytest.mark.parametrize("pipeline", ["dvc.yaml", "real-ct/dvc.yaml"])
+def test_code_deps_are_the_import_graph(pipeline):
+    problems = deps.differences(ROOT / pipeline, ROOT)
+    fix = f"(`python -m ich deps --write --dvc-yaml {pipeline}` fixes it)"
+    assert not problems, "\n".join([*problems, fix])
 
 
 def test_a_removed_dependency_is_named_with_its_import_chain(tmp_path):

@@ -190,8 +190,8 @@ def test_sequence_cv_retrains_on_the_folds_backend_and_refuses_a_mix(monkeypatch
     import argparse
 
     from ich.cli import sequence_cv
-    from ich.eval import compare
     from ich.errors import InputError
+    from ich.eval import compare
     from ich.eval.compare import Row
 
     own = {f"sequence.{k}": v for k, v in sequence_spec().model_dump().items()}

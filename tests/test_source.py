@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ich.data.source import DataSpec
+from ich.data.source import DataSpec, trained_on_data
 from ich.errors import InputError
 from ich.importers.provide import provide
-from ich.model.card import trained_on_data
 from ich.pipeline.params import ParamError, load, section
 from ich.synthetic.cohort import SynthesizeSpec
 from tests.conftest import ROOT

@@ -18,6 +18,13 @@ def command(commands, name: str, help: str, doc: str | None) -> argparse.Argumen
     )
 
 
+def fold_option(description: str | None) -> int:
+    """The command line of a fold's stage (real-ct/dvc.yaml's `fold_fit@k`): its fold."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--fold", type=int, required=True, help="the fold this stage fits")
+    return ap.parse_args().fold
+
+
 def sharded_options(description: str | None) -> tuple[int, int]:
     """The command line of a sharded stage: (worker processes, slices per resumable shard).
     Neither is a param: outputs are byte-identical for any value (tested)."""

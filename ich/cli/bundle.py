@@ -37,84 +37,32 @@ def add_parser(commands) -> None:
     ap.set_defaults(run=run)
 
 
-def trained_on(data) -> dict:
-    """The card's `trained_on`, with the dataset an import wrote beside its labels (import.json)."""
-    from ich.model.card import trained_on_data
-
-    out = trained_on_data(data)
-    report = Path(data.labels_csv).parent / "import.json"
-    if report.is_file():
-        out["dataset"] = json.loads(report.read_text()).get("source")
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
-
+    from ich.cv.run import RECIPE, features_for, images_for, labelled_table
+    from ich.jobs import worker_count
     from ich.pipeline import backend, params
 
     p = params.load(args.workspace / "params.yaml")
     for assignment in args.set:
         params.override(p, assignment)
-    if args.features_model == "density":
-        return density_bundle(args, p)
-    backend.use(params.get(p, "train.backend"))  # before anything below imports Keras
-    from ich.cv.final import write_bundle
-    from ich.cv.run import RECIPE, images_for, labelled_table
-    from ich.data.extract import ExtractSpec
-    from ich.data.source import DataSpec
-    from ich.data.splits import SampleSpec
-    from ich.jobs import worker_count
-    from ich.model.training import TrainSpec
-
-    specs = []
-    for seed in (int(s) for s in args.seeds.split(",")):
-        p["train"]["seed"] = seed
-        specs.append(params.section(p, "train", TrainSpec))
-    data = params.section(p, "data", DataSpec)
-    extract = params.section(p, "extract", ExtractSpec)
-    images = images_for(args.workspace, p, worker_count(args.workers))
+    cv = {"cross_validation": json.loads(args.cv.read_text()) if args.cv else None}
+    workers = worker_count(args.workers)
     index, table = labelled_table(args.workspace)
-    about = {
-        "recipe": {"overrides": args.set, "params": {k: p[k] for k in RECIPE}},
-        "cross_validation": json.loads(args.cv.read_text()) if args.cv else None,
-    }
-    about["recipe"]["params"]["sequence"] = None  # not part of what this bundle ships
-    write_bundle(
-        specs,
-        args.out,
-        about,
-        images=images,
-        index=index,
-        table=table,
-        val_fraction=args.val_fraction,
-        positive_ratio=params.section(p, "sample", SampleSpec).positive_ratio,
-        preprocessing=extract.settings(params.get(p, "decode.resolution")).card(),
-        trained_on=trained_on(data),
-    )
-    print(f"bundle: {len(specs)} slice model(s) on every patient -> {args.out}")
-    return 0
+    if args.features_model == "density":
+        from ich.cv.features import density_bundle
 
+        features, info = features_for(args.workspace, workers)
+        model = density_bundle(p, args.out, features, info, table, args.folds, cv)
+        print(f"bundle: the density model on {model['patients']} patients -> {args.out}")
+        return 0
+    backend.use(params.get(p, "train.backend"))  # before anything below imports Keras
+    from ich.cv.final import network_bundle
 
-def density_bundle(args: argparse.Namespace, p: dict) -> int:
-    """The density model on every patient of the workspace, as a bundle."""
-    from ich.cv.features import final_density
-    from ich.cv.run import features_for, labelled_table
-    from ich.data.source import DataSpec
-    from ich.jobs import worker_count
-    from ich.model.bundle import write_density_bundle
-    from ich.pipeline import params
-
-    features, info = features_for(args.workspace, worker_count(args.workers))
-    c = params.get(p, "evaluate.density_c")
-    target = params.get(p, "train.target_sensitivity")
-    table = labelled_table(args.workspace)[1]
-    model = final_density(features, info, table, c, target, args.folds) | {
-        "trained_on": trained_on(params.section(p, "data", DataSpec)),
-    }
-    about = {
-        "recipe": {"features_model": "density", "params": {"evaluate.density_c": c}},
-        "cross_validation": json.loads(args.cv.read_text()) if args.cv else None,
-    }
-    write_density_bundle(args.out, model, about)
-    print(f"bundle: the density model on {model['patients']} patients -> {args.out}")
+    recipe = {"overrides": args.set, "params": {k: p[k] for k in RECIPE}}
+    recipe["params"]["sequence"] = None  # not part of what this bundle ships
+    seeds = [int(s) for s in args.seeds.split(",")]
+    images = images_for(args.workspace, p, workers)
+    about = {"recipe": recipe, **cv}
+    count = network_bundle(p, args.out, seeds, args.val_fraction, about, images, index, table)
+    print(f"bundle: {count} slice model(s) on every patient -> {args.out}")
     return 0

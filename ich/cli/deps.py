@@ -22,13 +22,15 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ich.pipeline.deps import differences, write
+    from ich.pipeline.deps import ROOT, differences, write
 
+    # the project's stage modules, whichever dvc.yaml (real-ct/'s runs them from its folder)
+    root = ROOT if args.dvc_yaml.resolve().is_relative_to(ROOT) else args.dvc_yaml.resolve().parent
     if args.write:
-        changed = write(args.dvc_yaml, args.dvc_yaml.resolve().parent)
+        changed = write(args.dvc_yaml, root)
         print(f"deps: {args.dvc_yaml} {'updated' if changed else 'already up to date'}")
         return 0
-    problems = differences(args.dvc_yaml, args.dvc_yaml.resolve().parent)
+    problems = differences(args.dvc_yaml, root)
     if problems:
         raise InputError("\n".join(problems) + "\n(`python -m ich deps --write` fixes it)")
     print(f"deps: every stage in {args.dvc_yaml} lists exactly the code it imports")

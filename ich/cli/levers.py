@@ -115,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
     from ich.cv.levers import LEVERS
 
     names = args.only.split(",") if args.only else list(LEVERS)
+    if args.table_only and not args.only:  # every lever a run left in OUT
+        names = [n for n in names if (args.out / f"{n}.json").is_file()]
     # a table may pair any recipe kfold wrote into --out; a run, only the levers listed
     if args.table_only:
         unknown = [n for n in names if not (args.out / f"{n}.json").is_file()]

@@ -12,6 +12,8 @@ network recipes (`ich.cv`), so every figure pairs with theirs patient by patient
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -84,3 +86,22 @@ def final_density(
         "thresholds": operating_points(oof[list(LABELS)].to_numpy(), p_oof, target),
         "patients": int(table["PatientID"].nunique()),
     }
+
+
+def density_bundle(
+    p: dict, out: Path, features: np.ndarray, info: dict, table: pd.DataFrame, folds: int, about
+) -> dict:
+    """The density model fit on every patient of `table`, as a bundle in `out` (its operating
+    points from its own `folds`-fold out-of-fold predictions); returns the model."""
+    from ich.data.source import DataSpec, trained_on_data
+    from ich.model.bundle import write_density_bundle
+    from ich.pipeline import params
+
+    c = params.get(p, "evaluate.density_c")
+    target = params.get(p, "train.target_sensitivity")
+    model = final_density(features, info, table, c, target, folds) | {
+        "trained_on": trained_on_data(params.section(p, "data", DataSpec)),
+    }
+    recipe = {"features_model": "density", "params": {"evaluate.density_c": c}}
+    write_density_bundle(out, model, {"recipe": recipe, **about})
+    return model

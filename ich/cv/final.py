@@ -4,12 +4,14 @@ what a recipe chosen by cross-validation ships, with no holdout (the cross-valid
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ich.cv.split import training_split
+from ich.data.source import trained_on_data
 from ich.files import publish, unpublished, write_json
 from ich.model.bundle import SLICE_CARD, slice_folder, write_manifest
 from ich.model.card import model_card
@@ -49,3 +51,41 @@ def write_bundle(specs: list[TrainSpec], out: Path, about: dict, **data) -> None
     ]
     write_manifest(tmp, len(specs), False, {**about, "training": models})
     publish(tmp, out)
+
+
+def network_bundle(
+    p: dict,
+    out: Path,
+    seeds: list[int],
+    val_fraction: float,
+    about: dict,
+    images: np.ndarray,
+    index: pd.DataFrame,
+    table: pd.DataFrame,
+) -> int:
+    """The params' slice model trained once per seed on every patient of `table`, as a bundle
+    in `out` (several seeds: an ensemble); `about` goes into bundle.json. The model count."""
+    from ich.data.extract import ExtractSpec
+    from ich.data.source import DataSpec
+    from ich.data.splits import SampleSpec
+    from ich.pipeline import params
+
+    specs = []
+    for seed in seeds:
+        seeded = copy.deepcopy(p)
+        seeded["train"]["seed"] = seed
+        specs.append(params.section(seeded, "train", TrainSpec))
+    extract = params.section(p, "extract", ExtractSpec)
+    write_bundle(
+        specs,
+        out,
+        about,
+        images=images,
+        index=index,
+        table=table,
+        val_fraction=val_fraction,
+        positive_ratio=params.section(p, "sample", SampleSpec).positive_ratio,
+        preprocessing=extract.settings(params.get(p, "decode.resolution")).card(),
+        trained_on=trained_on_data(params.section(p, "data", DataSpec)),
+    )
+    return len(specs)

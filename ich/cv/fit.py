@@ -49,22 +49,42 @@ def cross_validate(
     table = table.sort_values("row").reset_index(drop=True)
     folds = table["PatientID"].map(fold_of).to_numpy()
     p_slice = np.zeros((len(table), len(LABELS)))
-    context = neighbour_rows(index) if train_spec.context else None
     val_patients = {}
     fold_ids = sorted(set(folds))
     for f in fold_ids:
         left_out = [g for g in fold_ids if g != f] if fold_ensemble else [None]
         for g in left_out:
             kept = table if g is None else table[folds != g]
-            split = fold_split(kept, fold_of, f, val_fraction, positive_ratio, train_spec.seed)
-            val_patients.setdefault(f, set(split.val["PatientID"]))  # the series model's
             history = work / (f"slice_{f}.csv" if g is None else f"slice_{f}_without_{g}.csv")
-            model, _ = train(train_spec, images, index, split.train, split.val, history)
-            raw = predict_split(model, images, split.test, context)
-            natural = prior_shift(raw, prevalence(split.train), prevalence(split.train_pool))
+            natural, val = slice_fold(
+                train_spec, images, index, kept, fold_of, f, val_fraction, positive_ratio, history
+            )
+            val_patients.setdefault(f, val)  # the series model's
             p_slice[folds == f] += natural / len(left_out)
     p_series = stack_series(index, table, p_slice, fold_of, val_patients, sequence_spec, work)
     return oof_frame(table, folds, p_slice, p_series, train_spec.seed)
+
+
+def slice_fold(
+    train_spec: TrainSpec,
+    images: np.ndarray,
+    index: pd.DataFrame,
+    table: pd.DataFrame,
+    fold_of: dict[str, int],
+    fold: int,
+    val_fraction: float,
+    positive_ratio: float | None,
+    history: Path,
+) -> tuple[np.ndarray, set]:
+    """The slice model of fold `fold`, trained on the other folds' patients of `table` (sorted
+    by row): its natural-scale probabilities of the fold's slices, in table order, and the
+    patients that stopped its training (the series model of the fold stops on them too)."""
+    split = fold_split(table, fold_of, fold, val_fraction, positive_ratio, train_spec.seed)
+    context = neighbour_rows(index) if train_spec.context else None
+    model, _ = train(train_spec, images, index, split.train, split.val, history)
+    raw = predict_split(model, images, split.test, context)
+    natural = prior_shift(raw, prevalence(split.train), prevalence(split.train_pool))
+    return natural, set(split.val["PatientID"])
 
 
 def stack_series(

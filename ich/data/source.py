@@ -13,6 +13,7 @@ With a real source nothing synthesizes or draws the phantom.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -62,3 +63,14 @@ class DataSpec(Spec):
     @property
     def phantom(self) -> bool:
         return self.source == "phantom"
+
+
+def trained_on_data(data: DataSpec) -> dict:
+    """What the card says about the training data: its source, the label file (as params.yaml
+    names it), whether it is the synthetic phantom, and the dataset an import wrote beside the
+    labels (import.json), when there is one."""
+    out = {"source": data.source, "labels_csv": data.labels_csv, "phantom": data.phantom}
+    report = Path(data.labels_csv).parent / "import.json"
+    if report.is_file():
+        out["dataset"] = json.loads(report.read_text()).get("source")
+    return out

@@ -13,7 +13,6 @@ import pandas as pd
 
 from ich.data.inputs import SliceBatches
 from ich.data.neighbours import neighbour_rows
-from ich.data.source import DataSpec
 from ich.data.splits import prevalence
 from ich.model.inference import prior_shift
 from ich.model.thresholds import operating_points
@@ -74,9 +73,3 @@ def predict_split(model, images: np.ndarray, split: pd.DataFrame, context, batch
     """The model's raw probabilities (n, 6) for the rows of one split."""
     data = SliceBatches(images, split, batch_size, None, context)
     return np.asarray(model.predict(data, verbose=0), dtype=np.float64)
-
-
-def trained_on_data(data: DataSpec) -> dict:
-    """What the card says about the training data: its source, the label file (as params.yaml
-    names it) and whether it is the synthetic phantom."""
-    return {"source": data.source, "labels_csv": data.labels_csv, "phantom": data.phantom}

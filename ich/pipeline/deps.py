@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,17 +79,30 @@ def chain(graph: dict[Path, Path | None], path: Path, root: Path = ROOT) -> str:
     return " -> ".join(reversed(links))
 
 
-def stage_code(stage: str, root: Path = ROOT) -> list[str]:
-    """The stage's module first, then every project file it imports, sorted."""
+def stage_code(stage: str, root: Path = ROOT, prefix: str = "") -> list[str]:
+    """The stage's module first, then every project file it imports, sorted; each path after
+    `prefix` (the way from a dvc.yaml in a subfolder, e.g. real-ct/, back to `root`)."""
     start = root / "stages" / f"{stage}.py"
     files = sorted(p.relative_to(root).as_posix() for p in import_graph(start, root))
     first = start.relative_to(root).as_posix()
-    return [first, *(f for f in files if f != first)]
+    return [prefix + f for f in [first, *(f for f in files if f != first)]]
 
 
 def is_code(dep: str) -> bool:
-    """A dvc.yaml dependency that is project code rather than data."""
-    return dep.split("/", 1)[0] in PACKAGES
+    """A dvc.yaml dependency that is project code rather than data (from any folder)."""
+    parts = [p for p in dep.split("/") if p != ".."]
+    return bool(parts) and parts[0] in PACKAGES
+
+
+def prefix_of(dvc_yaml: Path, root: Path) -> str:
+    """'' for the project's dvc.yaml, '../' for one in a subfolder (whose stages run there)."""
+    way = os.path.relpath(root.resolve(), dvc_yaml.resolve().parent)
+    return "" if way == "." else Path(way).as_posix() + "/"
+
+
+def stage_module(stage: str) -> str:
+    """A stage's module name: `fold_fit@3` and `fold_fit` both run stages/fold_fit.py."""
+    return stage.split("@", 1)[0]
 
 
 def _yaml():
@@ -105,14 +119,16 @@ def differences(dvc_yaml: Path, root: Path = ROOT) -> list[str]:
     """One line per code file a stage executes but dvc.yaml does not list, or lists but does
     not execute; empty when they agree."""
     problems = []
+    prefix = prefix_of(dvc_yaml, root)
     for stage, spec in _yaml().load(dvc_yaml)["stages"].items():
         listed = {d for d in spec.get("deps", []) if is_code(d)}
-        start = root / "stages" / f"{stage}.py"
+        module = stage_module(stage)
+        start = root / "stages" / f"{module}.py"
         if not start.is_file():
-            problems.append(f"stage '{stage}': no module stages/{stage}.py")
+            problems.append(f"stage '{stage}': no module stages/{module}.py")
             continue
         graph = import_graph(start, root)
-        executed = {p.relative_to(root).as_posix(): p for p in graph}
+        executed = {prefix + p.relative_to(root).as_posix(): p for p in graph}
         for missing in sorted(executed.keys() - listed):
             problems.append(
                 f"stage '{stage}': dvc.yaml misses {missing} "
@@ -128,9 +144,10 @@ def write(dvc_yaml: Path, root: Path = ROOT) -> bool:
     yaml = _yaml()
     text = dvc_yaml.read_text()
     pipeline = yaml.load(text)
+    prefix = prefix_of(dvc_yaml, root)
     for stage, spec in pipeline["stages"].items():
         data = [d for d in spec.get("deps", []) if not is_code(d)]
-        spec["deps"] = [*stage_code(stage, root), *data]
+        spec["deps"] = [*stage_code(stage_module(stage), root, prefix), *data]
     out = io.StringIO()
     yaml.dump(pipeline, out)
     if out.getvalue() == text:

@@ -74,6 +74,14 @@ HOLDOUT_PLOTS = Path("plots/holdout")
 # bundle: both models in one folder, what `predict --model` reads and `dvc artifacts get` fetches
 BUNDLE = Path("models/bundle")
 
+# the real-CT cross-validation (real-ct/dvc.yaml, whose stages run in that folder)
+CV = Path("data/cv")
+FOLDS = CV / "folds.csv"  # folds: PatientID -> fold
+# fold_fit: fold_<k>.csv (the fold's slices, every seed's out-of-fold probabilities) and
+# fold_<k>.json (the patients that stopped each seed's model)
+CV_FITS = CV / "fits"
+REAL_CT_BUNDLE = Path("models/real-ct")  # cv_bundle: what `predict --model` reads
+
 # Work folders stages use that DVC must not know (tests/test_dvc_yaml.py leaves them out)
 UNTRACKED = {SLICE_BACKUP}
 
@@ -95,3 +103,6 @@ TRAIN_REPORT = REPORTS / "train.json"
 EMBED_REPORT = REPORTS / "embed.json"
 SEQUENCE_REPORT = REPORTS / "sequence.json"
 HOLDOUT_REPORT = REPORTS / "holdout.json"
+CV_METRICS = METRICS / "cv.json"  # cv: the pooled out-of-fold headline, beside the density's
+CV_REPORT = REPORTS / "cv.json"
+CV_OOF = REPORTS / "cv_oof.csv.gz"  # every slice's out-of-fold probabilities, every seed
