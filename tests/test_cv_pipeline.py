@@ -16,7 +16,6 @@ from sklearn.preprocessing import StandardScaler
 from ich.cv.folds import CVSpec, deal_folds
 from ich.cv.pipeline import density_oof, figures, fit_density_fold, pool
 from ich.data.splits import patient_folds
-from ich.rsna import LABELS
 from tests.test_kfold import cohort
 
 SPEC = CVSpec(folds=[0, 1, 2], fold_seed=0, seeds=[1], model="density", val_fraction=0.2)
