@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +18,11 @@ import pandas as pd
 
 from ich.data.extract import Settings
 from ich.data.labels import long_format
-from ich.data.scans import decode_images
+from ich.data.scans import decode_images, find_dicoms
 from ich.errors import InputError
+from ich.model.bundle import read_bundle
 from ich.model.inference import natural_scale
+from ich.pipeline import paths
 from ich.rsna import LABELS
 
 
@@ -133,16 +136,83 @@ def predict_density_files(model: dict, files: list[Path], workers: int = 1):
     return index, probs, rejected
 
 
-def predict_files(
-    model, prep: dict, files: list[Path], sequence=None, card: dict | None = None, workers=1
-):
-    """`decode` into a temporary folder, then `predict_images`: (index, probabilities,
-    rejected files)."""
+def models_to_use(model: Path, sequence: Path | None) -> tuple[list[Path], Path | None]:
+    """The slice model(s) and the series model (or None) that `--model` and `--sequence` name:
+    a bundle folder brings its own; a single slice model pairs with the pipeline's series model."""
+    if model.is_dir():
+        bundle = read_bundle(model)
+        slices, default = bundle.slice_models, bundle.sequence
+    else:
+        slices, default = [model], paths.SEQUENCE_MODEL
+    chosen = default if sequence is None else (None if str(sequence) == "none" else sequence)
+    for path in [*slices, *([chosen] if chosen else [])]:
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: model not found (run `make repro` first)")
+    return slices, chosen
+
+
+def ensemble_card(preps: list[dict]) -> dict:
+    """The slice models' card for --studies: an ensemble's `any` threshold is the mean of its
+    models' (each chosen on its own val patients at the same target sensitivity)."""
+    if len(preps) == 1:
+        return preps[0]
+    mean = sum(p["thresholds"]["any"] for p in preps) / len(preps)
+    return {**preps[0], "thresholds": {**preps[0]["thresholds"], "any": mean}}
+
+
+@dataclass
+class Predicted:
+    """What `predict_scans` returns: the slices read (index), their probabilities on the natural
+    scale, the files it could not read, the card that gives thresholds and the prior, and a
+    warning to show (a phantom-trained model) or None."""
+
+    index: pd.DataFrame
+    probs: np.ndarray
+    rejected: pd.DataFrame
+    card: dict
+    prior: dict
+    files: int
+    warning: str | None
+
+
+def predict_scans(
+    inputs: list[Path], model: Path, sequence: Path | None = None, workers: int = 1
+) -> Predicted:
+    """New scans through any model this project writes, one entry point: a density model's
+    JSON (evaluate's baseline) or a density bundle (no network); a bundle of slice models (an
+    ensemble when several); a single slice model with the pipeline's series model (`sequence`:
+    another one, or `none` for the slice model alone). Keras loads only for a network, after the
+    files are decoded in forked workers."""
+    density = model if model.suffix == ".json" else None
+    if model.is_dir():
+        density = read_bundle(model).density
+    files = find_dicoms(inputs)
+    if density is not None:
+        return _density(density, files, workers)
+    slice_models, sequence_path = models_to_use(model, sequence)
+    preps = [load_card(m, "preprocessing.json") for m in slice_models]
+    card = load_card(sequence_path, "card.json") if sequence_path else ensemble_card(preps)
     with tempfile.TemporaryDirectory(prefix="ich-predict-") as tmp:
-        index, rejected, images = decode(files, prep, Path(tmp) / "images.npy", workers)
-        probs = predict_images(model, prep, images, index, sequence, card)
+        index, rejected, images = decode(files, preps[0], Path(tmp) / "images.npy", workers)
+        import keras
+
+        models = [keras.saving.load_model(m, compile=False) for m in slice_models]
+        series = keras.saving.load_model(sequence_path, compile=False) if sequence_path else None
+        probs = predict_ensemble(models, preps, images, index, series, card)
         del images  # the map, before its folder goes
-    return index, probs, rejected
+    prior = preps[0].get("prior", {})
+    return Predicted(index, probs, rejected, card, prior, len(files), phantom_warning(preps[0]))
+
+
+def _density(path: Path, files: list[Path], workers: int) -> Predicted:
+    if not path.is_file():
+        raise InputError(f"{path}: density model not found (run `make repro` first)")
+    model = json.loads(path.read_text())
+    if "labels" not in model or "base" not in model:
+        raise InputError(f"{path}: not a density model (no labels or base grid; rerun its stage)")
+    index, probs, rejected = predict_density_files(model, files, workers)
+    prior = model.get("prior", {})
+    return Predicted(index, probs, rejected, model, prior, len(files), phantom_warning(model))
 
 
 def submission(
