@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ich.errors import InputError
+from ich.formatting import interval, number
 from ich.pipeline import paths
 from ich.rsna import LABELS
 
@@ -26,14 +27,6 @@ BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated --
 
 def _read(root: Path, path: Path) -> dict:
     return json.loads((root / path).read_text())
-
-
-def _ci(low, high, spec: str = ".3f") -> str:
-    return "n/a" if low is None else f"[{low:{spec}}, {high:{spec}}]"
-
-
-def _num(x, spec: str = ".3f") -> str:
-    return "n/a" if x is None else format(x, spec)
 
 
 def holdout(root: Path) -> str:
@@ -49,8 +42,8 @@ def holdout(root: Path) -> str:
     for label in LABELS:
         s = r["labels"][label]
         rows.append(
-            f"| {label} | {_num(s['auc'])} {_ci(s['auc_ci95_low'], s['auc_ci95_high'])} "
-            f"| {_num(s['average_precision'])} | {s['positives']} |"
+            f"| {label} | {number(s['auc'])} {interval(s['auc_ci95_low'], s['auc_ci95_high'])} "
+            f"| {number(s['average_precision'])} | {s['positives']} |"
         )
     wll, base = r["model"]["weighted_log_loss_ci95"], r["baselines"]
     diff = r["sequence_vs_slice"]["weighted_log_loss"]
@@ -58,9 +51,9 @@ def holdout(root: Path) -> str:
     rows += [
         "",
         f"Weighted log loss {r['model']['weighted_log_loss']:.4f} "
-        f"{_ci(wll['low'], wll['high'], '.4f')}; the slice model alone "
+        f"{interval(wll['low'], wll['high'], '.4f')}; the slice model alone "
         f"{r['slice_model']['weighted_log_loss']:.4f} (series minus slice "
-        f"{diff['diff']:+.4f} {_ci(diff['low'], diff['high'], '+.4f')}); baselines: position "
+        f"{diff['diff']:+.4f} {interval(diff['low'], diff['high'], '+.4f')}); baselines: position "
         f"{base['position']['weighted_log_loss']:.4f}, prior "
         f"{base['prior']['weighted_log_loss']:.4f}. Labels whose AUC does not beat the "
         f"position baseline (paired interval): {', '.join(worse) if worse else 'none'}.",
@@ -70,9 +63,9 @@ def holdout(root: Path) -> str:
         behind = r["not_better_than_density"]
         rows[-1] += (
             f" The density baseline (a logistic regression on HU features): AUC(any) "
-            f"{_num(density['auc']['any'])}, weighted log loss "
+            f"{number(density['auc']['any'])}, weighted log loss "
             f"{density['weighted_log_loss']:.4f}; model minus density, AUC(any) "
-            f"{d['diff']:+.3f} {_ci(d['low'], d['high'], '+.3f')}. Labels whose AUC does not "
+            f"{d['diff']:+.3f} {interval(d['low'], d['high'], '+.3f')}. Labels whose AUC does not "
             f"beat it (paired interval): {', '.join(behind) if behind else 'none'}."
         )
     return "\n".join(rows) + "\n"

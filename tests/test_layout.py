@@ -79,6 +79,7 @@ def test_no_private_names_across_subpackages():
 # The layers, lowest first (docs/layout.md): a module imports only its own layer and those below.
 LAYERS = [
     {"ich", "ich.errors", "ich.spec", "ich.rsna", "ich.files", "ich.jobs", "ich.scratch"},
+    {"ich.formatting"},
     {"ich.machine", "ich.pipeline"},
     {"ich.dicom"},
     {"ich.data"},

@@ -5,17 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
+from ich.formatting import number
 from ich.pipeline import paths
 
 
 def add_parser(commands) -> None:
     ap = commands.add_parser("summary", help="the holdout figures in brief", description=__doc__)
     ap.set_defaults(run=run)
-
-
-def num(x, spec: str) -> str:
-    """A figure as `spec` formats it, or n/a where it has none (an AUC without positives)."""
-    return "n/a" if x is None else format(x, spec)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,9 +26,9 @@ def run(args: argparse.Namespace) -> int:
     for s in LABELS:
         r = m["labels"][s]
         print(
-            f"{s:18s} {num(r['auc'], '6.3f')}  [{num(r['auc_ci95_low'], '.3f')}, "
-            f"{num(r['auc_ci95_high'], '.3f')}]     {num(r['average_precision'], '.3f')}  "
-            f"{num(r['sensitivity'], '.3f')}  {num(r['specificity'], '.3f')}"
+            f"{s:18s} {number(r['auc'], '6.3f')}  [{number(r['auc_ci95_low'], '.3f')}, "
+            f"{number(r['auc_ci95_high'], '.3f')}]     {number(r['average_precision'], '.3f')}  "
+            f"{number(r['sensitivity'], '.3f')}  {number(r['specificity'], '.3f')}"
             f"  {r['prevalence']:.3f}  ({r['positives']} positive slices)"
         )
     wll = {name: b["weighted_log_loss"] for name, b in m["baselines"].items()}
@@ -56,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         print(
             f"WARNING {s}: AUC not better than the slice-position baseline (paired difference "
-            f"{d['diff']:+.3f} [{num(d['low'], '+.3f')}, {num(d['high'], '+.3f')}])"
+            f"{d['diff']:+.3f} [{number(d['low'], '+.3f')}, {number(d['high'], '+.3f')}])"
         )
     return 0
 
@@ -69,9 +65,9 @@ def density(m: dict) -> None:
     behind = m["not_better_than_density"]
     verdict = "does NOT beat it" if "any" in behind else "beats it"
     print(
-        f"density baseline (logistic regression on HU features): AUC(any) {num(auc, '.3f')}; "
-        f"model minus density {num(d['diff'], '+.3f')} [{num(d['low'], '+.3f')}, "
-        f"{num(d['high'], '+.3f')}], paired: the model {verdict}"
+        f"density baseline (logistic regression on HU features): AUC(any) {number(auc, '.3f')}; "
+        f"model minus density {number(d['diff'], '+.3f')} [{number(d['low'], '+.3f')}, "
+        f"{number(d['high'], '+.3f')}], paired: the model {verdict}"
     )
     subtypes = [s for s in behind if s != "any"]
     if subtypes:

@@ -9,6 +9,7 @@ import pandas as pd
 from ich.cv.oof import seed_mean
 from ich.errors import InputError
 from ich.eval.paired import paired
+from ich.formatting import difference
 from ich.rsna import LABELS
 
 KEYS = ["ID", "seed"]
@@ -20,16 +21,6 @@ def _paired(a: pd.DataFrame, b: pd.DataFrame, prefix: str, n_boot: int) -> dict:
     p_a = both[[f"{prefix}{s}_a" for s in LABELS]].to_numpy(np.float64)
     p_b = both[[f"{prefix}{s}_b" for s in LABELS]].to_numpy(np.float64)
     return paired(y, p_a, p_b, both["PatientID_a"].to_numpy(), n_boot, 0)
-
-
-def _interval(d: dict, digits: int) -> str:
-    return f"{d['diff']:+.{digits}f} [{d['low']:+.{digits}f}, {d['high']:+.{digits}f}]"
-
-
-def _shown(d: dict, digits: int) -> str:
-    """The difference and its interval, in bold when the interval excludes 0."""
-    text = _interval(d, digits)
-    return f"**{text}**" if d["high"] < 0 or d["low"] > 0 else text
 
 
 def _value(summary: dict, model: str) -> str:
@@ -62,10 +53,10 @@ def table(summaries: dict, oofs: dict, reference: str, n_boot: int = 1000) -> st
             series, slice_ = _paired(a, b, "p_", n_boot), _paired(a, b, "p_slice_", n_boot)
             w, auc = series["weighted_log_loss"], series["auc_any"]
             cells += [
-                _shown(w, 4),
-                _shown(auc, 3),
-                _shown(slice_["weighted_log_loss"], 4),
-                _shown(slice_["auc_any"], 3),
+                difference(w, "+.4f", bold=True),
+                difference(auc, "+.3f", bold=True),
+                difference(slice_["weighted_log_loss"], "+.4f", bold=True),
+                difference(slice_["auc_any"], "+.3f", bold=True),
             ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -86,7 +77,8 @@ def ensemble_table(oofs: dict, n_boot: int = 1000) -> str:
             d = _paired(mean.assign(seed=0), one.assign(seed=0), "p_slice_", n_boot)
             lines.append(
                 f"| {name} | {','.join(map(str, seeds))} | {seed} | "
-                f"{_shown(d['auc_any'], 3)} | {_shown(d['weighted_log_loss'], 4)} |"
+                f"{difference(d['auc_any'], '+.3f', bold=True)} | "
+                f"{difference(d['weighted_log_loss'], '+.4f', bold=True)} |"
             )
     if not lines:
         return ""

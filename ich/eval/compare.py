@@ -6,6 +6,7 @@ import json
 import subprocess
 from dataclasses import dataclass, field
 
+from ich.formatting import number
 from ich.pipeline import paths
 from ich.pipeline.paths import HOLDOUT_METRICS
 from ich.rsna import SHORT, SUBTYPES
@@ -60,7 +61,7 @@ def collect(shown: list[dict]) -> list[Row]:
 
 
 def _fmt(x, digits: int = 3) -> str:
-    return "-" if x is None else f"{x:.{digits}f}"
+    return number(x, f".{digits}f", missing="-")
 
 
 def table(rows: list[Row], params: list[str] | None = None) -> str:
