@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ich.eval.compare import collect, table
+import pytest
+
+from ich.eval.compare import Row, collect, table
+from tests.conftest import ROOT
 
 
 def entry(rev: str, name: str | None, dropout: float, auc: float, experiments=None) -> dict:
@@ -64,3 +67,34 @@ def test_the_slice_model_and_the_paired_interval_are_shown_when_there():
     headline["sequence_minus_slice_ci95"] = {"low": -0.08, "high": -0.02}
     line = table(collect(shown)).splitlines()[2]
     assert "| 0.2000 | 0.2500 ([-0.0800, -0.0200]) | 0.3000 / 0.2500 |" in line
+
+
+def test_a_branch_or_tag_is_a_reference_and_a_missing_one_lists_what_there_is(monkeypatch):
+    import subprocess
+
+    from ich.cli.compare import pairs_to_show
+    from ich.errors import InputError
+
+    monkeypatch.chdir(ROOT)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    rows = [Row(n, {}, {}) for n in ("workspace", head[:7], "exp-1")]
+    assert pairs_to_show(rows, "HEAD") == [("workspace", head[:7]), ("exp-1", head[:7])]
+    with pytest.raises(InputError, match="no such experiment, branch or tag among workspace, "):
+        pairs_to_show(rows, "no-such-branch")
+
+
+def test_a_reference_whose_outputs_are_not_cached_says_how_to_get_them(monkeypatch):
+    import dvc.api
+    from dvc_data.index.index import DataIndexDirError
+
+    from ich.errors import InputError
+    from ich.eval.compare import predictions
+
+    def missing(*args, **kwargs):
+        raise DataIndexDirError("failed to load directory")
+
+    monkeypatch.setattr(dvc.api, "open", missing)
+    with pytest.raises(InputError, match=r"abc1234: its data/predictions/holdout.csv is not in "):
+        predictions("abc1234def")
+    with pytest.raises(InputError, match=r"`dvc exp apply abc1234` then `dvc repro`"):
+        predictions("abc1234def")

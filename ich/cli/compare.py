@@ -40,8 +40,28 @@ def pairs_to_show(rows: list, reference: str | None) -> list[tuple]:
         ok = "seed-it1" in names and "workspace" in names
         return [("workspace", "seed-it1")] if ok else []
     if reference not in names:
-        raise InputError(f"--reference {reference}: no such experiment ({', '.join(names)})")
+        reference = commit_row(reference, names)
     return [(n, reference) for n in names if n != reference]
+
+
+def commit_row(reference: str, names: list[str]) -> str:
+    """The row of a branch, tag or commit `reference` names (rows of commits go by their short
+    hash); an error listing what there is otherwise."""
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{reference}^{{commit}}"],
+        capture_output=True,
+        text=True,
+    )
+    short = done.stdout.strip()[:7]
+    if done.returncode == 0 and short in names:
+        return short
+    where = f" (commit {short}, not shown: add --all-commits)" if done.returncode == 0 else ""
+    raise InputError(
+        f"--reference {reference}: no such experiment, branch or tag among "
+        f"{', '.join(names)}{where}"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import json
 import subprocess
 from dataclasses import dataclass, field
 
+from ich.errors import InputError
 from ich.formatting import number
 from ich.pipeline import paths
 from ich.pipeline.paths import HOLDOUT_METRICS
@@ -146,8 +147,19 @@ def predictions(rev: str):
 
     path = paths.PREDICTIONS / "holdout.csv"
     if rev == "workspace":
+        if not path.is_file():
+            raise InputError(f"{path}: missing in the workspace: run `dvc repro` first")
         return pd.read_csv(path)
     import dvc.api
+    from dvc.exceptions import DvcException
+    from dvc_data.index import DataIndexError
 
-    with dvc.api.open(path.as_posix(), rev=rev) as f:
-        return pd.read_csv(f)
+    try:
+        with dvc.api.open(path.as_posix(), rev=rev) as f:
+            return pd.read_csv(f)
+    except (DvcException, DataIndexError, FileNotFoundError) as e:
+        raise InputError(
+            f"{rev[:7]}: its {path} is not in this clone's DVC cache ({type(e).__name__}): "
+            f"`dvc pull` it from a remote that has it, or rebuild it with `dvc exp apply "
+            f"{rev[:7]}` then `dvc repro`"
+        ) from None
