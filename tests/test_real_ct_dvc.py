@@ -110,3 +110,9 @@ def test_a_lever_is_an_experiment_dvc_lists_with_its_cross_validated_figures(rep
     assert data["params"]["real-ct/params.yaml"]["data"]["evaluate"]["density_c"] == 1.0
     diff = sh(repo, "dvc", "metrics", "diff")
     assert "real-ct/metrics/cv.json" in diff and "weighted_log_loss" in diff
+    # the project's paired comparison reads both experiments' out-of-fold predictions
+    compare = ["python", "-m", "ich", "compare", "--cv", "--reference", "c1", "--bootstrap", "20"]
+    table = sh(repo, *compare)
+    rows = {line.split(" | ")[0] for line in table.splitlines() if line.startswith("| ")}
+    assert {"| workspace", "| c1"} <= rows, table
+    assert (repo / "reports" / "compare-cv.md").is_file()

@@ -30,6 +30,12 @@ def add_parser(commands) -> None:
         "--params", nargs="+", metavar="KEY", help="these params columns (default: all differing)"
     )
     ap.add_argument("--reference", metavar="NAME", help="pair every experiment with this one")
+    ap.add_argument(
+        "--cv",
+        action="store_true",
+        help="the real-CT cross-validation's experiments (real-ct/dvc.yaml): pooled out-of-fold "
+        "figures, each paired with --reference (default: the workspace) on the same patients",
+    )
     ap.add_argument("--bootstrap", type=int, default=1000, help="paired resamples")
     ap.set_defaults(run=run)
 
@@ -68,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
     from ich.eval.compare import experiments, paired_table, predictions, table
     from ich.eval.paired import NotPaired, compare_predictions
 
-    rows = experiments(args.all_commits)
+    if args.cv:
+        return run_cv(args)
+    rows = [r for r in experiments(args.all_commits) if r.headline]
     if args.only:
         rows = [r for r in rows if r.name in args.only]
     if not rows:
@@ -94,6 +102,36 @@ def run(args: argparse.Namespace) -> int:
         "(prior-shift corrected). Baselines, fit on every image of the training patients at "
         "natural prevalence: the prevalence for every slice (prior) and the prevalence by the "
         "slice's position in its series (position).\n\n" + text
+    )
+    print(text)
+    return 0
+
+
+def run_cv(args: argparse.Namespace) -> int:
+    """`--cv`: the experiments of the real-CT pipeline, each paired with the reference."""
+    from ich.cv.compare import read_cv, table
+    from ich.eval.compare import experiments
+
+    metrics = (paths.REAL_CT / paths.CV_METRICS).as_posix()
+    rows = [r for r in experiments(args.all_commits) if r.metrics.get(metrics)]
+    if args.only:
+        rows = [r for r in rows if r.name in args.only]
+    if not rows:
+        raise InputError(f"no experiment with {metrics} yet: run `make real-ct` first")
+    names = [r.name for r in rows]
+    reference = args.reference or "workspace"
+    if reference not in names:
+        reference = commit_row(reference, names)
+    read = {r.name: read_cv(r.rev) for r in rows}
+    summaries = {name: summary for name, (summary, _) in read.items()}
+    oofs = {name: oof for name, (_, oof) in read.items()}
+    text = table(summaries, oofs, reference, args.bootstrap)
+    out = args.out.with_name("compare-cv.md")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        "# Real-CT cross-validation experiments\n\nPooled out-of-fold figures (every seed), and "
+        f"each paired with {reference} on the same patients, folds and seeds (95% patient-"
+        "bootstrap intervals; bold: the interval excludes 0).\n\n" + text
     )
     print(text)
     return 0

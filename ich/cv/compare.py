@@ -3,6 +3,8 @@ same patients, folds and seeds (`ich.eval.paired`: patients resampled together).
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -21,6 +23,38 @@ def _paired(a: pd.DataFrame, b: pd.DataFrame, prefix: str, n_boot: int) -> dict:
     p_a = both[[f"{prefix}{s}_a" for s in LABELS]].to_numpy(np.float64)
     p_b = both[[f"{prefix}{s}_b" for s in LABELS]].to_numpy(np.float64)
     return paired(y, p_a, p_b, both["PatientID_a"].to_numpy(), n_boot, 0)
+
+
+def on_common_seeds(a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two recipes' rows on the seeds both ran; a recipe without seeds (only seed 0: the density
+    model, fit alike whatever the seed) stands beside each seed of the other."""
+    seeds_a, seeds_b = set(a["seed"]), set(b["seed"])
+    if seeds_a == {0} and seeds_b != {0}:
+        a = pd.concat([a.assign(seed=s) for s in sorted(seeds_b)], ignore_index=True)
+    elif seeds_b == {0} and seeds_a != {0}:
+        b = pd.concat([b.assign(seed=s) for s in sorted(seeds_a)], ignore_index=True)
+    common = sorted(set(a["seed"]) & set(b["seed"]))
+    return a[a["seed"].isin(common)], b[b["seed"].isin(common)]
+
+
+def read_cv(rev: str) -> tuple[dict, pd.DataFrame]:
+    """An experiment's real-CT cross-validation (real-ct/reports/cv.json and cv_oof.csv.gz),
+    from the workspace or, through git, from its commit (both are committed, not cached)."""
+    from ich.pipeline import paths
+
+    report, oof = paths.REAL_CT / paths.CV_REPORT, paths.REAL_CT / paths.CV_OOF
+    if rev == "workspace":
+        if not report.is_file():
+            raise InputError(f"{report}: missing: run `dvc repro real-ct/dvc.yaml` first")
+        return json.loads(report.read_text()), pd.read_csv(oof)
+    import dvc.api
+
+    try:
+        summary = json.loads(dvc.api.read(report.as_posix(), rev=rev))
+        with dvc.api.open(oof.as_posix(), rev=rev, mode="rb") as f:
+            return summary, pd.read_csv(f, compression="gzip")
+    except Exception as e:  # noqa: BLE001 (git or DVC: either way the commit lacks them)
+        raise InputError(f"{rev[:7]}: no {report} in it ({type(e).__name__})") from None
 
 
 def _value(summary: dict, model: str) -> str:
@@ -48,8 +82,7 @@ def table(summaries: dict, oofs: dict, reference: str, n_boot: int = 1000) -> st
         if name == reference:
             cells += ["-"] * 4
         else:
-            common = sorted(set(oof["seed"]) & set(ref["seed"]))
-            a, b = oof[oof["seed"].isin(common)], ref[ref["seed"].isin(common)]
+            a, b = on_common_seeds(oof, ref)
             series, slice_ = _paired(a, b, "p_", n_boot), _paired(a, b, "p_slice_", n_boot)
             w, auc = series["weighted_log_loss"], series["auc_any"]
             cells += [

@@ -38,9 +38,11 @@ def _flatten(d: dict, prefix: str = "") -> dict:
 def _row(entry: dict, name: str) -> Row | None:
     data = entry.get("data") or {}
     metrics = {f: (m or {}).get("data") or {} for f, m in (data.get("metrics") or {}).items()}
-    headline = metrics.get(HOLDOUT_METRICS.as_posix())
+    if not any(metrics.values()):
+        return None
+    headline = metrics.get(HOLDOUT_METRICS.as_posix()) or {}  # {}: a real-CT pipeline's only
     params = ((data.get("params") or {}).get("params.yaml") or {}).get("data") or {}
-    return Row(name, _flatten(params), headline, entry["rev"], metrics) if headline else None
+    return Row(name, _flatten(params), headline, entry["rev"], metrics)
 
 
 def collect(shown: list[dict]) -> list[Row]:

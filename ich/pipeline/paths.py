@@ -74,7 +74,9 @@ HOLDOUT_PLOTS = Path("plots/holdout")
 # bundle: both models in one folder, what `predict --model` reads and `dvc artifacts get` fetches
 BUNDLE = Path("models/bundle")
 
-# the real-CT cross-validation (real-ct/dvc.yaml, whose stages run in that folder)
+# the real-CT cross-validation (real-ct/dvc.yaml, whose stages run in that folder): REAL_CT is
+# that folder, the paths below are inside it
+REAL_CT = Path("real-ct")
 CV = Path("data/cv")
 FOLDS = CV / "folds.csv"  # folds: PatientID -> fold
 # fold_fit: fold_<k>.csv (the fold's slices, every seed's out-of-fold probabilities) and
