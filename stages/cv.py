@@ -17,8 +17,6 @@ from ich.files import write_csv, write_json
 from ich.pipeline import backend, params, paths
 from ich.pipeline.stage import run
 
-BOOTSTRAP = 200  # patient resamples per interval
-
 
 def main() -> None:
     p = params.load()
@@ -34,7 +32,7 @@ def main() -> None:
     features = np.load(paths.HU_FEATURES)
     info = json.loads(paths.HU_FEATURES_INFO.read_text())
     density = density_oof(params.get(p, "evaluate.density_c"), features, info, table, folds)
-    headline, report = figures(oof, density, BOOTSTRAP)
+    headline, report = figures(oof, density, params.get(p, "evaluate.bootstrap"))
     write_csv(paths.CV_OOF, oof)
     write_json(paths.CV_REPORT, {"model": spec.model, **report})
     write_json(paths.CV_METRICS, headline)
