@@ -86,3 +86,44 @@ def test_the_figures_pair_the_recipe_with_the_density_baseline_as_scikit_learn_s
     assert diff["diff"] == pytest.approx(want - headline["density_auc_any"], abs=2e-4)
     assert diff["low"] <= diff["diff"] <= diff["high"]
     assert report["slices"] == len(table) and headline["prior_weighted_log_loss"] > 0
+
+
+def test_a_network_fold_trains_a_model_per_seed_and_the_series_model_stacks_on_all_folds(
+    monkeypatch, tmp_path, project_params
+):
+    """The network path's glue, the training itself faked: each fold stage trains one slice
+    model per seed on the fold's complement, and the pooling hands the series model each seed's
+    out-of-fold probabilities with each fold's early-stopping patients."""
+    from ich.cv import fit
+    from ich.cv.pipeline import fit_network_fold
+
+    table = cohort(patients=18).sort_values("row").reset_index(drop=True)
+    spec = CVSpec(folds=[0, 1, 2], fold_seed=0, seeds=[1, 2], model="network", val_fraction=0.2)
+    folds = deal_folds(table, spec)
+    trained = []
+
+    def fake_slice_fold(train_spec, images, index, kept, fold_of, fold, val, ratio, history):
+        trained.append((fold, train_spec.seed))
+        in_fold = kept["PatientID"].map(fold_of) == fold
+        assert len(kept) == len(table), "the fold is split from every slice inside"
+        return np.full((int(in_fold.sum()), 6), train_spec.seed / 10), {f"stop{fold}"}
+
+    monkeypatch.setattr(fit, "slice_fold", fake_slice_fold)
+    p = project_params
+    fits, val = zip(
+        *(fit_network_fold(k, spec, p, None, None, table, folds, tmp_path) for k in spec.folds),
+        strict=True,
+    )
+    assert trained == [(k, s) for k in spec.folds for s in (1, 2)]
+    assert val[1] == {"1": ["stop1"], "2": ["stop1"]}
+    stacked = []
+
+    def series(p_slice, stopped, seed):
+        stacked.append((seed, stopped))
+        return np.full_like(p_slice, 0.5)
+
+    oof = pool(spec, list(fits), list(val), table, folds, series)
+    assert [s for s, _ in stacked] == [1, 2]
+    assert stacked[0][1] == {k: {f"stop{k}"} for k in spec.folds}
+    assert (oof.loc[oof["seed"] == 2, "p_slice_any"] == 0.2).all() and (oof["p_any"] == 0.5).all()
+    assert len(oof) == 2 * len(table)
