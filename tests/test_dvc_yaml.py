@@ -113,6 +113,8 @@ def used_paths(stage: str) -> set[str]:
     }
     # decode's note on the machine it ran on is deliberately no output (ich/machine.py)
     used = {getattr(paths, name) for name in names} - paths.UNTRACKED - {paths.DECODE_MACHINE}
+    if stage in paths.FINGERPRINTS:  # read by no module: there so DVC reruns the stage
+        used.add(paths.FINGERPRINTS[stage])
     return {Path(path).as_posix() for path in used}
 
 

@@ -40,13 +40,16 @@ def ran(output: str) -> set[str]:
     return set(re.findall(r"Running stage '([\w-]+)'", output))
 
 
+# the stages that run every time: the files params name, and the DICOM folder, rescanned
+ALWAYS = {"inputs", "manifest"}
+
+
 def only_the_manifest_scan(repo: Path) -> None:
-    """`dvc status` of a project with nothing to redo: the manifest stage rescans the DICOM
-    folder on every run (always changed), nothing else is out of date."""
+    """`dvc status` of a project with nothing to redo: the inputs and manifest stages rescan
+    what they fingerprint on every run (always changed), nothing else is out of date."""
     status = sh(repo, "dvc", "status")
-    assert "always changed" in status and re.findall(r"^(\w+):", status, re.M) == ["manifest"], (
-        status
-    )
+    stale = re.findall(r"^(\w+):", status, re.M)
+    assert "always changed" in status and set(stale) == ALWAYS, status
 
 
 def set_param(repo: Path, key: str, value) -> None:
@@ -113,7 +116,8 @@ def repo(tmp_path_factory) -> Path:
     tiny_params(repo)
     out = sh(repo, "dvc", "repro")
     assert ran(out) == {
-        *("source", "montage", "labels", "manifest", "decode", "extract", "hu_features"),
+        *("inputs", "source", "montage", "labels", "manifest", "decode", "extract"),
+        "hu_features",
         *("sample", "train", "embed", "explain", "sequence", "evaluate", "bundle"),
     }
     sh(repo, "git", "add", "-A")
@@ -131,7 +135,7 @@ def test_status_clean_after_repro(repo):
     header = exps_header(repo)  # no experiments yet: the headline metrics all the same
     assert "auc.any" in header and "weighted_log_loss.model" in header, header
     assert not [c for c in header if "." in c and not c.startswith(("auc.", "weighted_"))], header
-    assert ran(sh(repo, "dvc", "repro")) == {"manifest"}, "an unchanged folder: only the scan"
+    assert ran(sh(repo, "dvc", "repro")) == ALWAYS, "an unchanged folder: only the scans"
     report = json.loads((repo / "reports" / "holdout.json").read_text())
     assert set(report["baselines"]) == {"prior", "always_negative", "position", "density"}
     headline = json.loads((repo / "metrics" / "holdout.json").read_text())
@@ -240,7 +244,7 @@ def test_param_change_reruns_only_affected_stages(repo, changes, expected):
         set_param(repo, key, value)
     try:
         out = sh(repo, "dvc", "repro")
-        assert ran(out) == {"manifest", *expected}, out
+        assert ran(out) == {*ALWAYS, *expected}, out
         for skipped in {"source", "labels", "decode"} | ({"sample", "train"} - expected):
             assert f"Stage '{skipped}' didn't change, skipping" in out
         # the judge does not move with the judged: every baseline figure, byte for byte
@@ -255,7 +259,7 @@ def test_a_backend_change_is_seen_by_every_stage_that_runs_keras(repo):
     set_param(repo, "train.backend", "jax")
     try:
         status = sh(repo, "dvc", "status")
-        stale = set(re.findall(r"^(\w+):", status, re.M)) - {"manifest"}
+        stale = set(re.findall(r"^(\w+):", status, re.M)) - ALWAYS
         assert stale == {"train", "embed", "explain", "sequence"}, status
         assert "train.backend" in status, status
     finally:
@@ -270,7 +274,7 @@ def test_code_edit_reruns_exactly_the_stages_that_import_it(repo):
             with (repo / path).open("a") as f:
                 f.write("# an edit\n")
         out = sh(repo, "dvc", "repro")
-        assert ran(out) == {"manifest", "evaluate", "explain", "decode", "montage"}, out
+        assert ran(out) == {*ALWAYS, "evaluate", "explain", "decode", "montage"}, out
         assert "Stage 'extract' didn't change, skipping" in out
         assert "Stage 'train' didn't change, skipping" in out
     finally:
@@ -358,7 +362,7 @@ def test_a_team_shares_through_a_dvc_remote_and_a_git_remote(repo, tmp_path):
     sh(fresh, "dvc", "pull")
     only_the_manifest_scan(fresh)
     out = sh(fresh, "dvc", "repro")
-    assert ran(out) == {"manifest"}, "a pulled project reruns nothing but the manifest scan"
+    assert ran(out) == ALWAYS, "a pulled project reruns nothing but the always-run scans"
     assert "Stage 'decode' didn't change, skipping" in out, "content stamps: same manifest"
     assert (fresh / "data" / "extracted" / "images.npy").read_bytes() == (
         repo / "data" / "extracted" / "images.npy"
@@ -414,3 +418,24 @@ def test_data_stages_byte_reproducible_on_fresh_clone(repo, tmp_path):
     fresh = yaml.safe_load((clone / "dvc.lock").read_text())["stages"]
     for stage in ("source", "labels", "manifest", "decode", "extract", "sample"):
         assert fresh[stage] == committed[stage], stage
+
+
+def test_replacing_the_file_train_init_names_in_place_reruns_train(repo):
+    """DVC tracks `train.init`'s value, a path; the inputs stage fingerprints the file, so a new
+    model under the same name is a change to `train` (shown by `dvc status`, not retrained)."""
+    init = repo / "init.keras"
+    shutil.copy(repo / "models" / "slice" / "model.keras", init)
+    set_param(repo, "train.init", "init.keras")
+    try:
+        sh(repo, "dvc", "repro", "inputs")
+        sh(repo, "dvc", "commit", "-f", "train")  # as if train had run from this file
+        assert "train:" not in sh(repo, "dvc", "status")
+        shutil.copy(repo / "models" / "sequence" / "model.keras", init)  # same name, new bytes
+        sh(repo, "dvc", "repro", "inputs")
+        status = sh(repo, "dvc", "status")
+        assert re.search(
+            r"^train:\n\tchanged deps:\n\t\tmodified:\s+data/inputs/train.json", status, re.M
+        ), status
+    finally:
+        init.unlink()
+        restore(repo)

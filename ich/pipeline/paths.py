@@ -9,6 +9,13 @@ from pathlib import Path
 
 PARAMS = Path("params.yaml")
 
+# inputs: the files params name (data.raw, train.init, train.weights), fingerprinted by content;
+# read by no module, declared as deps so that replacing a file in place reruns what reads it
+INPUTS = Path("data/inputs")
+RAW_INPUTS = INPUTS / "raw.json"  # data.raw: the source stage's download (ct-ich)
+TRAIN_INPUTS = INPUTS / "train.json"  # train.init, train.weights: what training starts from
+FINGERPRINTS = {"source": RAW_INPUTS, "train": TRAIN_INPUTS}  # stage -> its fingerprint
+
 # source: the labelled data in the RSNA layout, synthesized (phantom) or imported (ct-ich); what
 # the data params point at unless `data.source` is rsna (read in place)
 SOURCE = Path("data/source")
