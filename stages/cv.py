@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ich.cv.folds import CVSpec, fold_map
+from ich.cv.folds import CVSpec, fold_map, labelled_table
 from ich.cv.pipeline import density_oof, figures, pool
 from ich.files import write_csv, write_json
 from ich.pipeline import backend, params, paths
@@ -21,8 +21,8 @@ from ich.pipeline.stage import run
 def main() -> None:
     p = params.load()
     spec = params.section(p, "cv", CVSpec)
-    index, labels = pd.read_csv(paths.INDEX), pd.read_csv(paths.LABELS)
-    table = index.merge(labels, on="ID", validate="one_to_one").sort_values("row")
+    index, table = labelled_table()
+    table = table.sort_values("row")
     folds = pd.read_csv(paths.FOLDS)
     fits = [pd.read_csv(paths.CV_FITS / f"fold_{k}.csv") for k in spec.folds]
     val = [json.loads((paths.CV_FITS / f"fold_{k}.json").read_text()) for k in spec.folds]

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 
-from ich.cv.folds import CVSpec
+from ich.cv.folds import CVSpec, labelled_table
 from ich.pipeline import backend, params, paths
 from ich.pipeline.stage import run
 
@@ -17,8 +16,7 @@ from ich.pipeline.stage import run
 def main() -> None:
     p = params.load()
     spec = params.section(p, "cv", CVSpec)
-    index, labels = pd.read_csv(paths.INDEX), pd.read_csv(paths.LABELS)
-    table = index.merge(labels, on="ID", validate="one_to_one")
+    index, table = labelled_table()
     about = {"cross_validation": json.loads(paths.CV_METRICS.read_text())}
     if spec.model == "density":
         from ich.cv.features import density_bundle

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ich.cli import fold_option
-from ich.cv.folds import CVSpec
+from ich.cv.folds import CVSpec, labelled_table
 from ich.cv.pipeline import fit_density_fold, fit_network_fold
 from ich.files import write_csv, write_json
 from ich.pipeline import backend, params, paths
@@ -22,8 +22,7 @@ def main() -> None:
     fold = fold_option(__doc__)
     p = params.load()
     spec = params.section(p, "cv", CVSpec)
-    index, labels = pd.read_csv(paths.INDEX), pd.read_csv(paths.LABELS)
-    table = index.merge(labels, on="ID", validate="one_to_one")
+    index, table = labelled_table()
     folds = pd.read_csv(paths.FOLDS)
     if spec.model == "density":
         features = np.load(paths.HU_FEATURES)

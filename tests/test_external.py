@@ -13,16 +13,29 @@ from ich.data.labels import long_format
 from ich.rsna import LABELS, RSNA_WEIGHTS
 
 
+def labels(rng: np.random.Generator, n: int, prevalence: float) -> pd.DataFrame:
+    """n images' six labels, each subtype at `prevalence`, `any` as their maximum."""
+    truth = pd.DataFrame({"ID": [f"ID_{i:09x}" for i in range(n)]})
+    for s in LABELS[:-1]:
+        truth[s] = (rng.random(n) < prevalence).astype(int)
+    truth["any"] = truth[list(LABELS[:-1])].max(axis=1)
+    return truth
+
+
+def predictions(rng: np.random.Generator, truth: pd.DataFrame, signal: float) -> pd.DataFrame:
+    """Probabilities that weigh the label by `signal` against noise."""
+    preds = truth[["ID"]].copy()
+    for s in LABELS:
+        noise = rng.random(len(truth))
+        preds[s] = np.clip(signal * truth[s] + (1 - signal) * noise, 0.01, 0.99).round(6)
+    return preds
+
+
 def test_score_matches_scikit_learn_and_names_missing_predictions(tmp_path, capsys):
     rng = np.random.default_rng(0)
     n = 120
-    truth = pd.DataFrame({"ID": [f"ID_{i:09x}" for i in range(n)]})
-    for s in LABELS[:-1]:
-        truth[s] = (rng.random(n) < 0.15).astype(int)
-    truth["any"] = truth[list(LABELS[:-1])].max(axis=1)
-    preds = truth[["ID"]].copy()
-    for s in LABELS:
-        preds[s] = np.clip(0.5 * truth[s] + 0.5 * rng.random(n), 0.01, 0.99).round(6)
+    truth = labels(rng, n, 0.15)
+    preds = predictions(rng, truth, 0.5)
     long_format(truth).to_csv(tmp_path / "labels.csv", index=False)
     long_format(preds).to_csv(tmp_path / "sub.csv", index=False)
     pd.DataFrame({"ID": truth["ID"], "PatientID": [f"P{i // 10}" for i in range(n)]}).to_csv(
@@ -51,14 +64,8 @@ def test_score_matches_scikit_learn_and_names_missing_predictions(tmp_path, caps
 def test_score_pairs_the_model_with_a_second_submission(tmp_path, capsys):
     rng = np.random.default_rng(1)
     n = 160
-    truth = pd.DataFrame({"ID": [f"ID_{i:09x}" for i in range(n)]})
-    for s in LABELS[:-1]:
-        truth[s] = (rng.random(n) < 0.2).astype(int)
-    truth["any"] = truth[list(LABELS[:-1])].max(axis=1)
-    good, weak = truth[["ID"]].copy(), truth[["ID"]].copy()
-    for s in LABELS:
-        good[s] = np.clip(0.6 * truth[s] + 0.4 * rng.random(n), 0.01, 0.99).round(6)
-        weak[s] = np.clip(0.2 * truth[s] + 0.8 * rng.random(n), 0.01, 0.99).round(6)
+    truth = labels(rng, n, 0.2)
+    good, weak = predictions(rng, truth, 0.6), predictions(rng, truth, 0.2)
     long_format(truth).to_csv(tmp_path / "labels.csv", index=False)
     long_format(good).to_csv(tmp_path / "sub.csv", index=False)
     long_format(weak.sample(frac=1, random_state=0)).to_csv(tmp_path / "d.csv", index=False)

@@ -17,7 +17,8 @@ from ich.rsna import LABELS
 KEYS = ["ID", "seed"]
 
 
-def _paired(a: pd.DataFrame, b: pd.DataFrame, prefix: str, n_boot: int) -> dict:
+def paired_rows(a: pd.DataFrame, b: pd.DataFrame, prefix: str, n_boot: int) -> dict:
+    """`a - b` on the rows both hold (ID and seed), patients resampled together."""
     both = a.merge(b, on=KEYS, suffixes=("_a", "_b"), validate="one_to_one")
     y = both[[f"{s}_a" for s in LABELS]].to_numpy(np.float64)
     p_a = both[[f"{prefix}{s}_a" for s in LABELS]].to_numpy(np.float64)
@@ -83,7 +84,7 @@ def table(summaries: dict, oofs: dict, reference: str, n_boot: int = 1000) -> st
             cells += ["-"] * 4
         else:
             a, b = on_common_seeds(oof, ref)
-            series, slice_ = _paired(a, b, "p_", n_boot), _paired(a, b, "p_slice_", n_boot)
+            series, slice_ = paired_rows(a, b, "p_", n_boot), paired_rows(a, b, "p_slice_", n_boot)
             w, auc = series["weighted_log_loss"], series["auc_any"]
             cells += [
                 difference(w, "+.4f", bold=True),
@@ -107,7 +108,7 @@ def ensemble_table(oofs: dict, n_boot: int = 1000) -> str:
         mean = seed_mean(oof).drop(columns="seed")
         for seed in seeds:
             one = oof[oof["seed"] == seed].drop(columns="seed")
-            d = _paired(mean.assign(seed=0), one.assign(seed=0), "p_slice_", n_boot)
+            d = paired_rows(mean.assign(seed=0), one.assign(seed=0), "p_slice_", n_boot)
             lines.append(
                 f"| {name} | {','.join(map(str, seeds))} | {seed} | "
                 f"{difference(d['auc_any'], '+.3f', bold=True)} | "

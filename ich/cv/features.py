@@ -27,11 +27,15 @@ from ich.rsna import LABELS
 KINDS = ("density", "hybrid")
 
 
+def density_fold(x: np.ndarray, y: np.ndarray, test: np.ndarray, info: dict, c: float):
+    """The density model fit on the rows outside `test` (a mask), predicting those in it."""
+    return predict_density(fit_density(x[~test], y[~test], info, c), x[test])
+
+
 def _fit_predict(x, y, folds, info, c) -> np.ndarray:
     out = np.zeros(y.shape)
     for f in np.unique(folds):
-        model = fit_density(x[folds != f], y[folds != f], info, c)
-        out[folds == f] = predict_density(model, x[folds == f])
+        out[folds == f] = density_fold(x, y, folds == f, info, c)
     return out
 
 

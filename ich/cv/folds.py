@@ -3,12 +3,14 @@ patients dealt to folds once (`ich.data.splits.patient_folds`, as every cross-va
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 from pydantic import Field, field_validator
 
 from ich.data.splits import patient_folds
+from ich.pipeline import paths
 from ich.spec import Count, OpenFraction, Spec
 
 
@@ -37,3 +39,11 @@ def deal_folds(table: pd.DataFrame, spec: CVSpec) -> pd.DataFrame:
 
 def fold_map(folds: pd.DataFrame) -> dict[str, int]:
     return dict(zip(folds["PatientID"], folds["fold"].astype(int), strict=True))
+
+
+def labelled_table(workspace: Path = Path(".")) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The decoded index of a folder where the data stages ran, and its rows merged with their
+    labels."""
+    index = pd.read_csv(workspace / paths.INDEX)
+    labels = pd.read_csv(workspace / paths.LABELS)
+    return index, index.merge(labels, on="ID", how="inner", validate="one_to_one")

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ich.cv.features import features_recipe
+from ich.cv.compare import on_common_seeds, paired_rows
+from ich.cv.features import density_fold, features_recipe
 from ich.cv.folds import CVSpec, fold_map
 from ich.cv.oof import oof_frame, score
-from ich.eval.paired import paired
 from ich.rsna import LABELS
 
 
@@ -63,13 +63,10 @@ def fit_density_fold(
 ) -> pd.DataFrame:
     """The density model of the fold (fit on the other folds' slices): the fold's slices with
     its probabilities, as seed 0 (it has no seed)."""
-    from ich.model.density import fit_density, predict_density
-
     table = table.sort_values("row").reset_index(drop=True)
     in_fold = (table["PatientID"].map(fold_map(folds)) == fold).to_numpy()
-    x = features[table["row"].to_numpy()]
-    model = fit_density(x[~in_fold], table.loc[~in_fold, list(LABELS)].to_numpy(), info, c)
-    return _rows(table[in_fold], 0, predict_density(model, x[in_fold]))
+    x, y = features[table["row"].to_numpy()], table[list(LABELS)].to_numpy()
+    return _rows(table[in_fold], 0, density_fold(x, y, in_fold, info, c))
 
 
 def _rows(test: pd.DataFrame, seed: int, probs: np.ndarray) -> pd.DataFrame:
@@ -129,14 +126,8 @@ def figures(oof: pd.DataFrame, density: pd.DataFrame, n_boot: int) -> tuple[dict
         "density": score(density, "p_", n_boot),
         "prior": score(oof, "p_prior_", n_boot),
     }
-    # the density rows repeated for each seed, so both sides pool the same rows
-    seeds = oof["seed"].unique()
-    twin = pd.concat([density.assign(seed=s) for s in seeds], ignore_index=True)
-    both = oof.merge(twin, on=["ID", "seed"], suffixes=("", "_d"), validate="one_to_one")
-    y = both[list(LABELS)].to_numpy(np.float64)
-    p = both[[f"p_{s}" for s in LABELS]].to_numpy(np.float64)
-    q = both[[f"p_{s}_d" for s in LABELS]].to_numpy(np.float64)
-    versus = paired(y, p, q, both["PatientID"].to_numpy(), n_boot, 0)
+    # the density model has no seed: it stands beside each of the recipe's
+    versus = paired_rows(*on_common_seeds(oof, density), "p_", n_boot)
     report["model_minus_density"] = versus
     model, base = report["series_model"], report["density"]
     headline = {

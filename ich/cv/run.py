@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ich.cv.folds import labelled_table
 from ich.cv.oof import score, seed_mean
 from ich.data.extract import ExtractSpec, extract
 from ich.data.splits import SampleSpec, patient_folds
@@ -40,13 +41,6 @@ class Options:
     workers: int | None = None
     features_model: str | None = None  # density | hybrid: no network (ich.cv.features)
     stack_on: Path | None = None  # hybrid: a CNN recipe's out-of-fold predictions
-
-
-def labelled_table(workspace: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The workspace's decoded index, and its rows merged with their labels."""
-    index = pd.read_csv(workspace / paths.INDEX)
-    labels = pd.read_csv(workspace / paths.LABELS)
-    return index, index.merge(labels, on="ID", how="inner", validate="one_to_one")
 
 
 def images_path(workspace: Path, spec: ExtractSpec, base: int) -> Path:

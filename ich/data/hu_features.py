@@ -106,8 +106,7 @@ def slice_features(sums: np.ndarray, area: int) -> np.ndarray:
     out = np.zeros(len(SLICE_FEATURES), np.float64)
     head = hu >= HEAD_HU
     bone = hu >= BONE_HU
-    soft = (hu >= SOFT_HU[0]) & (hu < SOFT_HU[1])
-    brain = _brain(soft, ERODE)
+    brain = _brain_of(hu)
     brain_px = int(brain.sum())
     values = [head.sum() * px_mm2, bone.sum() * px_mm2, brain_px * px_mm2]
     values.append(brain_px / max(1, int(head.sum())))
@@ -178,20 +177,22 @@ def _near_bone(bone: np.ndarray, mm: float) -> np.ndarray:
 def brain_mask(sums: np.ndarray, area: int) -> np.ndarray:
     """The brain of one slice's (n, n) stored sums of `area` codes each, as slice_features
     finds it (the brain crop's mask)."""
-    hu = _hu(sums, area)
-    return _brain((hu >= SOFT_HU[0]) & (hu < SOFT_HU[1]), ERODE)
+    return _brain_of(_hu(sums, area))
 
 
 def deep_brain_hu(sums: np.ndarray, area: int) -> np.ndarray:
     """The HU of the brain's pixels further than NEAR_MM from bone, as slice_features finds
     them (empty where the slice holds under MIN_BRAIN_MM2 of brain): the tissue whose
     densities tell one scanner's calibration from another's (`docs/hu-features.md`)."""
-    mm = pixel_mm(sums)
-    brain = brain_mask(sums, area)
+    mm, hu = pixel_mm(sums), _hu(sums, area)
+    brain = _brain_of(hu)
     if brain.sum() * mm * mm < MIN_BRAIN_MM2:
         return np.zeros(0, np.float32)
-    hu = _hu(sums, area)
     return hu[brain & ~_near_bone(hu >= BONE_HU, mm)]
+
+
+def _brain_of(hu: np.ndarray) -> np.ndarray:
+    return _brain((hu >= SOFT_HU[0]) & (hu < SOFT_HU[1]), ERODE)
 
 
 def _brain(soft: np.ndarray, erode: int) -> np.ndarray:
